@@ -1,0 +1,1 @@
+"""payments-service: Harvest v1 compatible invoice payments on PostgreSQL."""

@@ -1,0 +1,63 @@
+"""SQL for accounts, users and API tokens."""
+
+import asyncpg
+
+
+async def find_token(
+    conn: asyncpg.Connection, *, account_id: int, token_id: int
+) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        """
+        SELECT t.token_hash, u.id AS user_id, u.name, u.email,
+               a.invoices_enabled, a.is_active
+        FROM api_tokens t
+        JOIN users u ON u.account_id = t.account_id AND u.id = t.user_id
+        JOIN accounts a ON a.id = t.account_id
+        WHERE t.account_id = $1 AND t.id = $2 AND t.revoked_at IS NULL
+        """,
+        account_id,
+        token_id,
+    )
+
+
+async def find_account(conn: asyncpg.Connection, *, name: str) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT id, name FROM accounts WHERE name = $1", name)
+
+
+async def insert_account(
+    conn: asyncpg.Connection, *, name: str, invoices_enabled: bool = True
+) -> int:
+    account_id: int = await conn.fetchval(
+        "INSERT INTO accounts (name, invoices_enabled) VALUES ($1, $2) RETURNING id",
+        name,
+        invoices_enabled,
+    )
+    return account_id
+
+
+async def find_user(conn: asyncpg.Connection, *, email: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT account_id, id, name, email FROM users WHERE lower(email) = lower($1)", email
+    )
+
+
+async def insert_user(conn: asyncpg.Connection, *, account_id: int, name: str, email: str) -> int:
+    user_id: int = await conn.fetchval(
+        "INSERT INTO users (account_id, name, email) VALUES ($1, $2, $3) RETURNING id",
+        account_id,
+        name,
+        email,
+    )
+    return user_id
+
+
+async def insert_token(
+    conn: asyncpg.Connection, *, account_id: int, user_id: int, token_hash: bytes
+) -> int:
+    token_id: int = await conn.fetchval(
+        "INSERT INTO api_tokens (account_id, user_id, token_hash) VALUES ($1, $2, $3) RETURNING id",
+        account_id,
+        user_id,
+        token_hash,
+    )
+    return token_id

@@ -1,0 +1,39 @@
+"""Accounts, users and tokens, as the CLI and the tests create them."""
+
+import asyncpg
+
+from payments_service import auth
+from payments_service.accounts import repository
+from payments_service.errors import Unprocessable
+
+
+async def create_account(
+    conn: asyncpg.Connection, *, name: str, invoices_enabled: bool = True
+) -> int:
+    if await repository.find_account(conn, name=name) is not None:
+        raise Unprocessable(f"An account named {name!r} exists already", code="taken")
+    return await repository.insert_account(conn, name=name, invoices_enabled=invoices_enabled)
+
+
+async def create_token(
+    conn: asyncpg.Connection, *, account: str, email: str, name: str | None = None
+) -> str:
+    """A new token for the user `email` of `account`, creating both when missing."""
+    async with conn.transaction():
+        found = await repository.find_account(conn, name=account)
+        account_id = found["id"] if found else await repository.insert_account(conn, name=account)
+        user = await repository.find_user(conn, email=email)
+        if user is not None and user["account_id"] != account_id:
+            raise Unprocessable(f"{email} belongs to another account", code="taken")
+        user_id = (
+            user["id"]
+            if user
+            else await repository.insert_user(
+                conn, account_id=account_id, name=name or email.split("@")[0], email=email
+            )
+        )
+        secret = auth.new_secret()
+        token_id = await repository.insert_token(
+            conn, account_id=account_id, user_id=user_id, token_hash=auth.hash_secret(secret)
+        )
+    return auth.format_token(account_id, token_id, secret)

@@ -1,0 +1,94 @@
+"""Who is calling: a Bearer token, or HTTP Basic `email:token` as Harvest v1 clients send it.
+
+Tokens look like `ps_<account id>_<token id>_<secret>`; only a SHA-256 of the secret is stored,
+found by its ids and compared in constant time.
+"""
+
+import base64
+import binascii
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from payments_service.accounts import repository
+from payments_service.database import ConnectionDep
+from payments_service.errors import Forbidden, Unauthorized
+
+PREFIX = "ps"
+MAX_ID_DIGITS = 18  # stays inside a bigint
+
+
+@dataclass(frozen=True)
+class Caller:
+    account_id: int
+    user_id: int
+    name: str
+    email: str
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def hash_secret(secret: str) -> bytes:
+    return hashlib.sha256(secret.encode()).digest()
+
+
+def format_token(account_id: int, token_id: int, secret: str) -> str:
+    return f"{PREFIX}_{account_id}_{token_id}_{secret}"
+
+
+def _parse_token(token: str) -> tuple[int, int, str]:
+    parts = token.split("_", 3)
+    if len(parts) != 4 or parts[0] != PREFIX:
+        raise Unauthorized("Invalid token")
+    account, token_id, secret = parts[1], parts[2], parts[3]
+    for part in (account, token_id):
+        if not part.isdigit() or len(part) > MAX_ID_DIGITS:
+            raise Unauthorized("Invalid token")
+    return int(account), int(token_id), secret
+
+
+def _credentials(header: str) -> tuple[str | None, str]:
+    """(email or None, token) from an Authorization header."""
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return None, value.strip()
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(value.strip(), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            raise Unauthorized("Malformed Basic credentials") from None
+        email, sep, token = decoded.partition(":")
+        if sep:
+            return email, token
+    raise Unauthorized()
+
+
+async def authenticate(request: Request, conn: ConnectionDep) -> Caller:
+    header = request.headers.get("authorization")
+    if not header:
+        raise Unauthorized()
+    email, token = _credentials(header)
+    account_id, token_id, secret = _parse_token(token)
+    row = await repository.find_token(conn, account_id=account_id, token_id=token_id)
+    if row is None or not hmac.compare_digest(row["token_hash"], hash_secret(secret)):
+        raise Unauthorized("Invalid token")
+    if email is not None and email.lower() != row["email"].lower():
+        raise Unauthorized("Invalid token")
+    if not row["is_active"]:
+        raise Forbidden("This account is disabled", code="account_disabled")
+    if not row["invoices_enabled"]:
+        raise Forbidden(
+            "The invoice feature is not enabled for this account", code="invoices_disabled"
+        )
+    return Caller(
+        account_id=account_id, user_id=row["user_id"], name=row["name"], email=row["email"]
+    )
+
+
+CallerDep = Annotated[Caller, Depends(authenticate)]

@@ -1,0 +1,124 @@
+"""The `payments-service` command. Uses DATABASE_URL, or the embedded database of `make run`."""
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import asyncpg
+import uvicorn
+
+from payments_service.accounts import service as accounts
+from payments_service.config import get_settings
+from payments_service.database import database_url
+from payments_service.errors import ServiceError
+from payments_service.schema import migrate
+
+T = TypeVar("T")
+
+
+def _with_connection(work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+    async def run() -> T:
+        conn = await asyncpg.connect(database_url(get_settings()))
+        try:
+            return await work(conn)
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    migrate(database_url(get_settings()))
+    print("migrations applied", file=sys.stderr)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    # Workers are separate processes: hand them the resolved URL, not a second embedded server.
+    os.environ["DATABASE_URL"] = database_url(settings)
+    has_accounts = _with_connection(
+        lambda conn: conn.fetchval("SELECT EXISTS (SELECT FROM accounts)")
+    )
+    if not has_accounts:
+        print(
+            "No accounts yet. Get a token with:\n"
+            "  payments-service create-token --account demo --email you@example.com",
+            file=sys.stderr,
+        )
+    uvicorn.run(
+        "payments_service.main:create_app",
+        factory=True,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=args.workers or settings.workers,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )
+    return 0
+
+
+def cmd_create_account(args: argparse.Namespace) -> int:
+    account_id = _with_connection(
+        lambda conn: accounts.create_account(
+            conn, name=args.name, invoices_enabled=not args.invoices_disabled
+        )
+    )
+    print(account_id)
+    return 0
+
+
+def cmd_create_token(args: argparse.Namespace) -> int:
+    token = _with_connection(
+        lambda conn: accounts.create_token(
+            conn, account=args.account, email=args.email, name=args.name
+        )
+    )
+    print(token)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="payments-service", description=__doc__)
+    commands = root.add_subparsers(dest="command", required=True)
+
+    commands.add_parser("migrate", help="apply database migrations").set_defaults(run=cmd_migrate)
+
+    serve = commands.add_parser("serve", help="run the HTTP service")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int)
+    serve.set_defaults(run=cmd_serve)
+
+    account = commands.add_parser("create-account", help="create an account, print its id")
+    account.add_argument("name")
+    account.add_argument("--invoices-disabled", action="store_true")
+    account.set_defaults(run=cmd_create_account)
+
+    token = commands.add_parser(
+        "create-token", help="create a token (and the account and user when missing), print it"
+    )
+    token.add_argument("--account", required=True)
+    token.add_argument("--email", required=True)
+    token.add_argument("--name")
+    token.set_defaults(run=cmd_create_token)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        code: int = args.run(args)
+    except ServiceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

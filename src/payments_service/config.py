@@ -1,0 +1,24 @@
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting comes from an environment variable of the same name, upper-cased."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    database_url: str | None = None
+    data_dir: Path = Path(".data")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    max_body_bytes: int = 1024 * 1024
+    db_pool_size: int = 10
+    db_pool_timeout: float = 2.0
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,61 @@
+"""Invoice endpoints (Harvest v1 Invoices and Invoice Messages). Thin: parse, call, render."""
+
+from collections.abc import Callable
+from datetime import datetime
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from payments_service import ledger
+from payments_service.auth import CallerDep
+from payments_service.database import ConnectionDep, TransactionDep
+from payments_service.invoices import service
+from payments_service.invoices.schemas import InvoiceCreate
+from payments_service.negotiation import FormatDep, read_body, respond
+from payments_service.paths import InvoiceId
+from payments_service.validation import validate
+from payments_service.wire import INVOICE, Document
+
+router = APIRouter(tags=["invoices"])
+
+
+@router.post("/invoices", status_code=201, operation_id="createInvoice")
+async def create_invoice(
+    request: Request, caller: CallerDep, conn: TransactionDep, fmt: FormatDep
+) -> Response:
+    data = validate(InvoiceCreate, await read_body(request, INVOICE))
+    row = await service.create_invoice(conn, account_id=caller.account_id, data=data)
+    return respond(fmt, Document(INVOICE, row), 201, {"Location": f"/invoices/{row['id']}"})
+
+
+@router.get("/invoices/{invoice_id}", operation_id="getInvoice")
+async def get_invoice(
+    invoice_id: InvoiceId, caller: CallerDep, conn: ConnectionDep, fmt: FormatDep
+) -> Response:
+    row = await service.get_invoice(conn, account_id=caller.account_id, invoice_id=invoice_id)
+    return respond(fmt, Document(INVOICE, row))
+
+
+def _message(action: str, change: Callable[[ledger.Ledger, datetime], ledger.Ledger]) -> None:
+    async def endpoint(
+        invoice_id: InvoiceId, caller: CallerDep, conn: TransactionDep, fmt: FormatDep
+    ) -> Response:
+        row = await service.change_state(
+            conn, account_id=caller.account_id, invoice_id=invoice_id, change=change
+        )
+        return respond(fmt, Document(INVOICE, row))
+
+    operation = "".join(word.capitalize() for word in action.split("_"))
+    router.add_api_route(
+        f"/invoices/{{invoice_id}}/messages/{action}",
+        endpoint,
+        methods=["POST"],
+        operation_id=f"invoice{operation}",
+        summary=f"Invoice message: {action}",
+    )
+
+
+_message("mark_as_sent", ledger.mark_as_sent)
+_message("mark_as_closed", ledger.mark_as_closed)
+_message("re_open", lambda current, _at: ledger.re_open(current))
+_message("mark_as_draft", lambda current, _at: ledger.mark_as_draft(current))

@@ -1,0 +1,75 @@
+"""The app factory: routers, the error handlers, and the database pool's lifetime."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+
+from payments_service.body_limit import BodyLimitMiddleware
+from payments_service.config import Settings, get_settings
+from payments_service.database import create_pool, database_url
+from payments_service.errors import Problem, ServiceError
+from payments_service.invoices.router import router as invoices_router
+from payments_service.negotiation import error_response
+from payments_service.payments.router import router as payments_router
+from payments_service.validation import problem_of
+
+logger = logging.getLogger("payments_service")
+
+
+async def _service_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ServiceError)
+    return error_response(request, exc.status_code, exc.problems, exc.headers)
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    if any(error["loc"][0] == "path" for error in errors):
+        return error_response(request, 404, [Problem("not_found", "Not found")])
+    return error_response(request, 422, [problem_of(error, skip=1) for error in errors])
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    return error_response(
+        request, exc.status_code, [Problem(code, str(exc.detail))], dict(exc.headers or {})
+    )
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    logger.exception("unhandled error", exc_info=exc)
+    return error_response(request, 500, [Problem("internal", "Internal server error")])
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.pool = await create_pool(database_url(settings), settings)
+        try:
+            yield
+        finally:
+            await app.state.pool.close()
+
+    app = FastAPI(
+        title="payments-service",
+        version="1.0.0",
+        description="Harvest v1 compatible Invoice Payments API on PostgreSQL.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.include_router(invoices_router)
+    app.include_router(payments_router)
+    app.add_exception_handler(ServiceError, _service_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    return app

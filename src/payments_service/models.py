@@ -1,0 +1,143 @@
+"""The tables. SQLModel classes give Alembic its metadata; queries live in the repositories.
+
+Every table carries `account_id`, and every key includes it, so the schema can be distributed
+by account (e.g. Citus) without a rewrite. Money is NUMERIC(19, 4): four places hold every
+ISO 4217 currency's minor units.
+"""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKeyConstraint,
+    Identity,
+    Index,
+    LargeBinary,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlmodel import Field, SQLModel
+
+MONEY = Numeric(19, 4)
+
+
+def _id() -> Column[int]:
+    return Column(BigInteger, Identity(), primary_key=True)
+
+
+def _account_id() -> Column[int]:
+    return Column(BigInteger, primary_key=True)
+
+
+def _created_at() -> Column[datetime]:
+    return Column(DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+class Account(SQLModel, table=True):
+    __tablename__ = "accounts"
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
+    name: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    invoices_enabled: bool = Field(
+        sa_column=Column(Boolean, nullable=False, server_default=text("true"))
+    )
+    is_active: bool = Field(sa_column=Column(Boolean, nullable=False, server_default=text("true")))
+    created_at: datetime = Field(sa_column=_created_at())
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+    __table_args__ = (
+        ForeignKeyConstraint(["account_id"], ["accounts.id"]),
+        # A user belongs to one account only: the email is unique across accounts. (In a
+        # distributed deployment users would be a small reference table.)
+        Index("uq_users_email", text("lower(email)"), unique=True),
+    )
+
+    account_id: int = Field(sa_column=_account_id())
+    id: int | None = Field(default=None, sa_column=_id())
+    name: str = Field(sa_column=Column(Text, nullable=False))
+    email: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=_created_at())
+
+
+class ApiToken(SQLModel, table=True):
+    __tablename__ = "api_tokens"
+    __table_args__ = (
+        ForeignKeyConstraint(["account_id", "user_id"], ["users.account_id", "users.id"]),
+    )
+
+    account_id: int = Field(sa_column=_account_id())
+    id: int | None = Field(default=None, sa_column=_id())
+    user_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    token_hash: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(sa_column=_created_at())
+    revoked_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+
+
+class Invoice(SQLModel, table=True):
+    __tablename__ = "invoices"
+    __table_args__ = (
+        ForeignKeyConstraint(["account_id"], ["accounts.id"]),
+        UniqueConstraint("account_id", "number", name="uq_invoices_account_number"),
+        Index("ix_invoices_account_updated", "account_id", "updated_at"),
+    )
+
+    account_id: int = Field(sa_column=_account_id())
+    id: int | None = Field(default=None, sa_column=_id())
+    client_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    number: str = Field(sa_column=Column(Text, nullable=False))
+    currency: str = Field(sa_column=Column(String(3), nullable=False))
+    amount: Decimal = Field(sa_column=Column(MONEY, nullable=False))
+    due_amount: Decimal = Field(sa_column=Column(MONEY, nullable=False))
+    state: str = Field(sa_column=Column(Text, nullable=False))
+    issued_at: date = Field(sa_column=Column(Date, nullable=False))
+    due_at: date = Field(sa_column=Column(Date, nullable=False))
+    subject: str | None = Field(default=None, sa_column=Column(Text))
+    notes: str | None = Field(default=None, sa_column=Column(Text))
+    purchase_order: str | None = Field(default=None, sa_column=Column(Text))
+    period_start: date | None = Field(default=None, sa_column=Column(Date))
+    period_end: date | None = Field(default=None, sa_column=Column(Date))
+    sent_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    closed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    created_at: datetime = Field(sa_column=_created_at())
+    updated_at: datetime = Field(sa_column=_created_at())
+
+
+class Payment(SQLModel, table=True):
+    __tablename__ = "payments"
+    __table_args__ = (
+        ForeignKeyConstraint(["account_id", "invoice_id"], ["invoices.account_id", "invoices.id"]),
+        Index(
+            "ix_payments_live_by_invoice",
+            "account_id",
+            "invoice_id",
+            "id",
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
+    )
+
+    account_id: int = Field(sa_column=_account_id())
+    id: int | None = Field(default=None, sa_column=_id())
+    invoice_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    amount: Decimal = Field(sa_column=Column(MONEY, nullable=False))
+    paid_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    notes: str | None = Field(default=None, sa_column=Column(Text))
+    recorded_by: str = Field(sa_column=Column(Text, nullable=False))
+    recorded_by_email: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=_created_at())
+    updated_at: datetime = Field(sa_column=_created_at())
+    # Soft delete: money history is never lost, a deleted payment only leaves the API.
+    deleted_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    deleted_by_email: str | None = Field(default=None, sa_column=Column(Text))

@@ -1,0 +1,93 @@
+"""The four Invoice Payments endpoints of the source document. Thin: parse, call, render.
+
+The documented paths come with their aliases: `/invoice/...` (the documented Location) and
+`/payment/{id}` (the documented show path) resolve like `/invoices/.../payments/{id}`.
+"""
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from payments_service.auth import CallerDep
+from payments_service.database import ConnectionDep, TransactionDep
+from payments_service.negotiation import FormatDep, read_body, respond
+from payments_service.paths import InvoiceId, PaymentId
+from payments_service.payments import service
+from payments_service.payments.schemas import PaymentCreate
+from payments_service.validation import validate
+from payments_service.wire import PAYMENT, Document
+
+router = APIRouter(tags=["payments"])
+
+COLLECTION = "/invoices/{invoice_id}/payments"
+ITEM = "/invoices/{invoice_id}/payments/{payment_id}"
+COLLECTION_ALIASES = ["/invoice/{invoice_id}/payments"]
+ITEM_ALIASES = [
+    "/invoices/{invoice_id}/payment/{payment_id}",
+    "/invoice/{invoice_id}/payments/{payment_id}",
+    "/invoice/{invoice_id}/payment/{payment_id}",
+]
+
+
+def location(invoice_id: int, payment_id: int) -> str:
+    """Where the new payment lives, as the source document writes it."""
+    return f"/invoice/{invoice_id}/payments/{payment_id}"
+
+
+async def list_payments(
+    invoice_id: InvoiceId, caller: CallerDep, conn: ConnectionDep, fmt: FormatDep
+) -> Response:
+    rows = await service.list_payments(conn, account_id=caller.account_id, invoice_id=invoice_id)
+    return respond(fmt, Document(PAYMENT, rows))
+
+
+async def get_payment(
+    invoice_id: InvoiceId,
+    payment_id: PaymentId,
+    caller: CallerDep,
+    conn: ConnectionDep,
+    fmt: FormatDep,
+) -> Response:
+    row = await service.get_payment(
+        conn, account_id=caller.account_id, invoice_id=invoice_id, payment_id=payment_id
+    )
+    return respond(fmt, Document(PAYMENT, row))
+
+
+async def create_payment(
+    invoice_id: InvoiceId,
+    request: Request,
+    caller: CallerDep,
+    conn: TransactionDep,
+    fmt: FormatDep,
+) -> Response:
+    data = validate(PaymentCreate, await read_body(request, PAYMENT))
+    row = await service.record_payment(conn, caller=caller, invoice_id=invoice_id, data=data)
+    headers = {"Location": location(invoice_id, row["id"])}
+    return respond(fmt, Document(PAYMENT, row), 201, headers)
+
+
+async def delete_payment(
+    invoice_id: InvoiceId,
+    payment_id: PaymentId,
+    caller: CallerDep,
+    conn: TransactionDep,
+) -> Response:
+    await service.delete_payment(conn, caller=caller, invoice_id=invoice_id, payment_id=payment_id)
+    return Response(status_code=200)
+
+
+ROUTES = [
+    (COLLECTION, COLLECTION_ALIASES, "GET", list_payments, "listPayments", 200),
+    (COLLECTION, COLLECTION_ALIASES, "POST", create_payment, "createPayment", 201),
+    (ITEM, ITEM_ALIASES, "GET", get_payment, "getPayment", 200),
+    (ITEM, ITEM_ALIASES, "DELETE", delete_payment, "deletePayment", 200),
+]
+
+for path, aliases, method, endpoint, operation_id, status in ROUTES:
+    router.add_api_route(
+        path, endpoint, methods=[method], operation_id=operation_id, status_code=status
+    )
+    for alias in aliases:
+        router.add_api_route(
+            alias, endpoint, methods=[method], include_in_schema=False, status_code=status
+        )

@@ -1,0 +1,85 @@
+"""Field types for request bodies, and turning pydantic's complaints into 422 problems."""
+
+import re
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from typing import Annotated, Any, TypeVar
+
+from pydantic import BaseModel, BeforeValidator, ValidationError
+
+from payments_service.errors import Problem, Unprocessable
+from payments_service.money import MAX_AMOUNT, PLAIN_DECIMAL
+
+# Characters XML 1.0 cannot carry, and lone surrogates (which no UTF-8 can).
+ILLEGAL_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def _amount(value: Any) -> Decimal:
+    if isinstance(value, bool):
+        raise ValueError("must be a decimal number")
+    if isinstance(value, int):
+        value = Decimal(value)
+    elif isinstance(value, str) and PLAIN_DECIMAL.match(value.strip()):
+        value = Decimal(value.strip())
+    if not isinstance(value, Decimal) or not value.is_finite():
+        raise ValueError("must be a plain decimal number such as 1238.50")
+    if abs(value) >= MAX_AMOUNT:
+        raise ValueError(f"must be less than {MAX_AMOUNT:f}")
+    return value
+
+
+def _datetime(value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise ValueError("must be an ISO 8601 datetime such as 2008-02-14T00:00:00Z")
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError("must be an ISO 8601 datetime such as 2008-02-14T00:00:00Z") from None
+    if len(value.strip()) <= 10:  # a bare date means midnight UTC
+        parsed = datetime.combine(parsed.date(), time(), UTC)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _date(value: Any) -> date:
+    if not isinstance(value, str):
+        raise ValueError("must be a date such as 2008-02-14")
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError("must be a date such as 2008-02-14") from None
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("must be text")
+    if ILLEGAL_TEXT.search(value):
+        raise ValueError("contains characters that are not allowed")
+    if len(value) > 10_000:
+        raise ValueError("is longer than 10000 characters")
+    return value
+
+
+Amount = Annotated[Decimal, BeforeValidator(_amount)]
+UtcDateTime = Annotated[datetime, BeforeValidator(_datetime)]
+Date = Annotated[date, BeforeValidator(_date)]
+Text = Annotated[str, BeforeValidator(_text)]
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def validate(model: type[M], data: dict[str, Any]) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise Unprocessable.of([problem_of(error) for error in exc.errors()]) from None
+
+
+def problem_of(error: Any, *, skip: int = 0) -> Problem:
+    """A pydantic error as a problem; `skip` drops leading location parts such as "query"."""
+    loc = error["loc"][skip:]
+    field = str(loc[0]) if loc else None
+    if error["type"] == "missing":
+        return Problem("required", f"{field} is required", field)
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return Problem("invalid", f"{field} {message}" if field else message, field)

@@ -1,0 +1,129 @@
+"""The wire format, defined once: each resource's fields in order with their types.
+
+The XML and JSON renderers and parsers all read these definitions, so they cannot drift.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from payments_service.errors import Problem
+
+
+def format_decimal(value: Decimal) -> str:
+    """Rails' BigDecimal style: 1238 -> "1238.0", 12.50 -> "12.5", 0.05 -> "0.05"."""
+    text = format(value, "f")
+    if "." not in text:
+        return text + ".0"
+    text = text.rstrip("0")
+    return text + "0" if text.endswith(".") else text
+
+
+def format_datetime(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Kind(Enum):
+    """A field's type: its XML `type` attribute and how its value is written as text."""
+
+    STRING = None
+    INTEGER = "integer"
+    DECIMAL = "decimal"
+    DATE = "date"
+    DATETIME = "datetime"
+    BOOLEAN = "boolean"
+
+    def text(self, value: Any) -> str:
+        if self is Kind.DECIMAL:
+            return format_decimal(value)
+        if self is Kind.DATETIME:
+            return format_datetime(value)
+        if self is Kind.DATE:
+            assert isinstance(value, date)
+            return value.isoformat()
+        if self is Kind.BOOLEAN:
+            return "true" if value else "false"
+        return str(value)
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str  # the XML element name, e.g. "invoice-id"
+    kind: Kind = Kind.STRING
+
+    @property
+    def key(self) -> str:
+        """The JSON key and the column name, e.g. "invoice_id"."""
+        return self.name.replace("-", "_")
+
+
+@dataclass(frozen=True)
+class Resource:
+    root: str
+    plural: str
+    fields: tuple[Field, ...]
+
+
+Row = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Document:
+    """One resource (a row) or a list of them, ready to render in either format."""
+
+    resource: Resource
+    value: Row | Sequence[Row]
+
+    @property
+    def is_list(self) -> bool:
+        return isinstance(self.value, Sequence)
+
+
+@dataclass(frozen=True)
+class Errors:
+    problems: Sequence[Problem]
+
+
+PAYMENT = Resource(
+    root="payment",
+    plural="payments",
+    fields=(
+        Field("amount", Kind.DECIMAL),
+        Field("created-at", Kind.DATETIME),
+        Field("id", Kind.INTEGER),
+        Field("invoice-id", Kind.INTEGER),
+        Field("notes"),
+        Field("paid-at", Kind.DATETIME),
+        Field("recorded-by"),
+        Field("recorded-by-email"),
+        Field("updated-at", Kind.DATETIME),
+    ),
+)
+
+INVOICE = Resource(
+    root="invoice",
+    plural="invoices",
+    fields=(
+        Field("id", Kind.INTEGER),
+        Field("client-id", Kind.INTEGER),
+        Field("number"),
+        Field("currency"),
+        Field("amount", Kind.DECIMAL),
+        Field("due-amount", Kind.DECIMAL),
+        Field("state"),
+        Field("issued-at", Kind.DATE),
+        Field("due-at", Kind.DATE),
+        Field("subject"),
+        Field("notes"),
+        Field("purchase-order"),
+        Field("period-start", Kind.DATE),
+        Field("period-end", Kind.DATE),
+        Field("sent-at", Kind.DATETIME),
+        Field("closed-at", Kind.DATETIME),
+        Field("created-at", Kind.DATETIME),
+        Field("updated-at", Kind.DATETIME),
+    ),
+)

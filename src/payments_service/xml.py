@@ -1,0 +1,80 @@
+"""XML in and out, Harvest v1 style: typed elements, `nil="true"`, `<errors><error>`."""
+
+from typing import Any
+from xml.etree.ElementTree import Element, ParseError
+from xml.sax.saxutils import escape, quoteattr
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring
+from starlette.responses import Response
+
+from payments_service.errors import BadRequest, Unprocessable
+from payments_service.wire import Document, Errors, Resource, Row
+
+DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
+
+
+def _row(resource: Resource, row: Row, indent: str) -> list[str]:
+    lines = [f"{indent}<{resource.root}>"]
+    inner = indent + "  "
+    for field in resource.fields:
+        value = row[field.key]
+        name = field.name
+        typed = f' type="{field.kind.value}"' if field.kind.value else ""
+        if value is None:
+            lines.append(f'{inner}<{name}{typed} nil="true"></{name}>')
+        else:
+            lines.append(f"{inner}<{name}{typed}>{escape(field.kind.text(value))}</{name}>")
+    lines.append(f"{indent}</{resource.root}>")
+    return lines
+
+
+def to_xml(content: Document | Errors) -> str:
+    if isinstance(content, Errors):
+        lines = ["<errors>"]
+        for p in content.problems:
+            field = f" field={quoteattr(p.field)}" if p.field else ""
+            lines.append(f"  <error code={quoteattr(p.code)}{field}>{escape(p.message)}</error>")
+        lines.append("</errors>")
+    elif content.is_list:
+        lines = [f'<{content.resource.plural} type="array">']
+        for row in content.value:  # type: ignore[union-attr]
+            lines.extend(_row(content.resource, row, "  "))
+        lines.append(f"</{content.resource.plural}>")
+    else:
+        lines = _row(content.resource, content.value, "")  # type: ignore[arg-type]
+    return DECLARATION + "\n".join(lines) + "\n"
+
+
+class XmlResponse(Response):
+    media_type = "application/xml; charset=utf-8"
+
+    def render(self, content: Any) -> bytes:
+        return to_xml(content).encode()
+
+
+def _text(element: Element) -> str | None:
+    if element.get("nil") == "true":
+        return None
+    return element.text or ""
+
+
+def parse_xml(body: bytes, resource: Resource) -> dict[str, str | None]:
+    """The fields of a `<resource>` document, by JSON key. DTDs and entities are refused."""
+    try:
+        root = fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except (ParseError, DefusedXmlException, ValueError) as exc:
+        raise BadRequest(f"Malformed XML: {exc}", code="malformed_xml") from None
+    if root.tag != resource.root:
+        raise BadRequest(
+            f"Expected a <{resource.root}> document, got <{root.tag}>", code="wrong_root"
+        )
+    data: dict[str, str | None] = {}
+    for child in root:
+        key = str(child.tag).replace("-", "_")
+        if len(child):
+            raise Unprocessable(f"{child.tag} must be a plain value", code="invalid", field=key)
+        if key in data:
+            raise Unprocessable(f"{child.tag} is given twice", code="duplicate_field", field=key)
+        data[key] = _text(child)
+    return data
