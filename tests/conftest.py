@@ -1,0 +1,238 @@
+"""Fixtures: a real PostgreSQL built from the migrations, the app, and accounts with tokens.
+
+Without DATABASE_URL a throwaway embedded PostgreSQL is started; with it, a fresh database is
+created on that server for the run and dropped afterwards. Every test starts from empty tables.
+"""
+
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from payments_service.accounts import service as accounts
+from payments_service.config import Settings
+from payments_service.database import start_embedded
+from payments_service.main import create_app
+from payments_service.schema import migrate
+
+
+def with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    pgdata_parent = None
+    server_url = os.environ.get("DATABASE_URL")
+    if not server_url:
+        pgdata_parent = Path(tempfile.mkdtemp(prefix="payments-test-"))
+        server_url = start_embedded(pgdata_parent / "pg", throwaway=True)
+    name = f"payments_test_{os.getpid()}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(server_url)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin(f"DROP DATABASE IF EXISTS {name}"))
+    asyncio.run(admin(f"CREATE DATABASE {name}"))
+    url = with_database(server_url, name)
+    migrate(url)
+    yield url
+    asyncio.run(admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    if pgdata_parent is not None:
+        shutil.rmtree(pgdata_parent, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, db_pool_size=20)
+
+
+@pytest.fixture(scope="session")
+async def db(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    """A pool for tests to look at (and seed) the database directly."""
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=5)
+    assert pool is not None
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture(autouse=True)
+async def empty_tables(db: asyncpg.Pool) -> None:
+    tables = await db.fetch(
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+        "AND tablename <> 'alembic_version'"
+    )
+    names = ", ".join(f'"{t["tablename"]}"' for t in tables)
+    await db.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+@dataclass
+class Account:
+    """An account with one user and a token, as `payments-service create-token` makes them."""
+
+    id: int
+    email: str
+    name: str
+    token: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+async def make_account(
+    db: asyncpg.Pool, name: str, *, invoices_enabled: bool = True, user: str = "Happy Owner"
+) -> Account:
+    email = f"{name.lower()}@example.com"
+    async with db.acquire() as conn:
+        if not invoices_enabled:
+            await accounts.create_account(conn, name=name, invoices_enabled=False)
+        token = await accounts.create_token(conn, account=name, email=email, name=user)
+        account_id = await conn.fetchval("SELECT id FROM accounts WHERE name = $1", name)
+    return Account(id=account_id, email=email, name=user, token=token)
+
+
+@pytest.fixture
+async def owner(db: asyncpg.Pool) -> Account:
+    return await make_account(db, "Acme")
+
+
+@pytest.fixture
+async def stranger(db: asyncpg.Pool) -> Account:
+    return await make_account(db, "Globex", user="Someone Else")
+
+
+INVOICE_XML = """<?xml version="1.0" encoding="UTF-8"?>
+<invoice>
+  <client-id type="integer">11</client-id>
+  <number>{number}</number>
+  <currency>{currency}</currency>
+  <amount type="decimal">{amount}</amount>
+  <issued-at type="date">2008-02-06</issued-at>
+  <due-at type="date">2008-03-06</due-at>
+  <subject>Invoice {number}</subject>
+  <notes>Some notes</notes>
+</invoice>"""
+
+
+async def create_invoice(
+    client: httpx.AsyncClient,
+    account: Account,
+    *,
+    number: str = "1",
+    amount: str = "100.00",
+    currency: str = "USD",
+    sent: bool = True,
+) -> int:
+    """An invoice via the API, marked as sent unless `sent` is False; returns its id."""
+    response = await client.post(
+        "/invoices",
+        content=INVOICE_XML.format(number=number, amount=amount, currency=currency),
+        headers={**account.auth, "Content-Type": "application/xml"},
+    )
+    assert response.status_code == 201, response.text
+    invoice_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    if sent:
+        sent_response = await client.post(
+            f"/invoices/{invoice_id}/messages/mark_as_sent", headers=account.auth
+        )
+        assert sent_response.status_code == 200, sent_response.text
+    return invoice_id
+
+
+def payment_xml(amount: str, paid_at: str = "2008-02-14T00:00:00Z", notes: str = "check") -> str:
+    return (
+        "<payment>"
+        f'<paid-at type="datetime">{paid_at}</paid-at>'
+        f'<amount type="decimal">{amount}</amount>'
+        f"<notes>{notes}</notes>"
+        "</payment>"
+    )
+
+
+async def snapshot(db: asyncpg.Pool) -> dict[str, list[dict[str, Any]]]:
+    """Every row of every table, to assert that a request changed nothing."""
+    tables = await db.fetch(
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"
+    )
+    return {
+        t["tablename"]: sorted(
+            (dict(r) for r in await db.fetch(f'SELECT * FROM "{t["tablename"]}"')), key=repr
+        )
+        for t in tables
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session")
+def live_server(database_url: str) -> Iterator[str]:
+    """The service under uvicorn with 2 workers on a real socket, as `serve` runs it."""
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "DB_POOL_SIZE": "10"}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "payments_service.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+        ],
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{base}/openapi.json", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline or process.poll() is not None:
+            process.kill()
+            raise RuntimeError("the live server did not start")
+        time.sleep(0.2)
+    yield base
+    process.terminate()
+    process.wait(timeout=15)

@@ -1,0 +1,34 @@
+"""The service as deployed: uvicorn workers on a real socket, driven like the README's curl."""
+
+import asyncpg
+import httpx
+
+from tests.conftest import INVOICE_XML, make_account, payment_xml
+
+
+async def test_a_curl_like_session_over_a_real_socket(live_server: str, db: asyncpg.Pool) -> None:
+    account = await make_account(db, "Live")
+    async with httpx.AsyncClient(base_url=live_server, headers=account.auth) as http:
+        created = await http.post(
+            "/invoices",
+            content=INVOICE_XML.format(number="L-1", amount="100.00", currency="EUR"),
+            headers={"Content-Type": "application/xml"},
+        )
+        assert created.status_code == 201
+        invoice = created.headers["Location"]
+        assert (await http.post(f"{invoice}/messages/mark_as_sent")).status_code == 200
+
+        paid = await http.post(
+            f"{invoice}/payments",
+            content=payment_xml("25.50"),
+            headers={"Content-Type": "application/xml"},
+        )
+        assert paid.status_code == 201
+        shown = await http.get(paid.headers["Location"])
+        assert shown.status_code == 200
+        assert '<amount type="decimal">25.5</amount>' in shown.text
+
+        balance = (await http.get(invoice, headers={"Accept": "application/json"})).json()
+        assert (balance["invoice"]["due_amount"], balance["invoice"]["state"]) == (74.5, "partial")
+        assert (await http.delete(paid.headers["Location"])).status_code == 200
+        assert (await http.get(f"{invoice}/payments")).text.count("<payment>") == 0
