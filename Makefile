@@ -23,12 +23,12 @@ test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests $(wildcard bench)
+	$(BIN)/ruff format --check src tests $(wildcard bench)
 
 format: install
-	$(BIN)/ruff check --fix src tests bench
-	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests $(wildcard bench)
+	$(BIN)/ruff format src tests $(wildcard bench)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
