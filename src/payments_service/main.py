@@ -16,6 +16,7 @@ from payments_service.errors import Problem, ServiceError
 from payments_service.invoices.router import router as invoices_router
 from payments_service.negotiation import error_response
 from payments_service.payments.router import router as payments_router
+from payments_service.v2.router import router as v2_router
 from payments_service.validation import problem_of
 
 logger = logging.getLogger("payments_service")
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.include_router(invoices_router)
     app.include_router(payments_router)
+    app.include_router(v2_router)
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)

@@ -8,6 +8,7 @@ from starlette.responses import Response
 
 from payments_service.errors import NotAcceptable, Problem, UnsupportedMediaType
 from payments_service.json_wire import JsonResponse, parse_json
+from payments_service.v2 import errors as v2_errors
 from payments_service.wire import Document, Errors, Resource
 from payments_service.xml import XmlResponse, parse_xml
 
@@ -81,7 +82,10 @@ def error_response(
     problems: list[Problem],
     headers: dict[str, str] | None = None,
 ) -> Response:
-    """Errors in the format the caller asked for (XML when it asked for neither)."""
+    """Errors in the format the caller asked for (XML when it asked for neither); v2's own
+    JSON shape for everything under /v2."""
+    if v2_errors.is_v2(request):
+        return v2_errors.error_response(status_code, problems, headers)
     fmt = negotiate(request.headers.get("accept")) or Format.XML
     return respond(fmt, Errors(problems), status_code, headers)
 

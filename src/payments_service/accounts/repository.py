@@ -61,3 +61,19 @@ async def insert_token(
         token_hash,
     )
     return token_id
+
+
+async def get_user(conn: asyncpg.Connection, *, account_id: int, user_id: int) -> asyncpg.Record:
+    """The user with their account's name and status (the caller's own user: it exists)."""
+    row = await conn.fetchrow(
+        """
+        SELECT u.id, u.name, u.email, u.created_at, a.id AS account_id,
+               a.name AS account_name, a.is_active
+        FROM users u JOIN accounts a ON a.id = u.account_id
+        WHERE u.account_id = $1 AND u.id = $2
+        """,
+        account_id,
+        user_id,
+    )
+    assert row is not None
+    return row

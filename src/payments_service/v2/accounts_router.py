@@ -1,0 +1,33 @@
+"""Who am I: the token's accounts (as Harvest's ID service lists them) and its user."""
+
+from fastapi import APIRouter
+from starlette.responses import Response
+
+from payments_service.accounts import repository
+from payments_service.database import ConnectionDep
+from payments_service.v2 import wire
+from payments_service.v2.auth import TokenCallerDep, V2CallerDep
+from payments_service.v2.errors import V2Response
+
+router = APIRouter(tags=["v2"])
+
+
+@router.get("/accounts", operation_id="v2ListAccounts")
+async def list_accounts(caller: TokenCallerDep, conn: ConnectionDep) -> Response:
+    """Needs only the token: this is how a client learns its `Harvest-Account-Id`."""
+    row = await repository.get_user(conn, account_id=caller.account_id, user_id=caller.user_id)
+    me = wire.user(row)
+    return V2Response(
+        {
+            "user": {key: me[key] for key in ("id", "first_name", "last_name", "email")},
+            "accounts": [
+                {"id": row["account_id"], "name": row["account_name"], "product": "harvest"}
+            ],
+        }
+    )
+
+
+@router.get("/users/me", operation_id="v2RetrieveCurrentUser")
+async def current_user(caller: V2CallerDep, conn: ConnectionDep) -> Response:
+    row = await repository.get_user(conn, account_id=caller.account_id, user_id=caller.user_id)
+    return V2Response(wire.user(row))

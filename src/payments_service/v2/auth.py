@@ -1,0 +1,36 @@
+"""v2 credentials as Harvest v2 clients send them, on top of the shared token check.
+
+`Authorization: Bearer <token>` (verified by `payments_service.auth`), a `User-Agent` (400 when
+missing, as Harvest does) and `Harvest-Account-Id`, which must name the token's account (403).
+"""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from payments_service.auth import Caller, authenticate
+from payments_service.database import ConnectionDep
+from payments_service.errors import BadRequest, Forbidden
+
+
+async def token_caller(request: Request, conn: ConnectionDep) -> Caller:
+    """The token's caller, without an account header (what Harvest's ID service asks for)."""
+    if not request.headers.get("user-agent", "").strip():
+        raise BadRequest("Send a User-Agent header naming your application", code="user_agent")
+    return await authenticate(request, conn)
+
+
+async def account_caller(
+    caller: Annotated[Caller, Depends(token_caller)], request: Request
+) -> Caller:
+    account = request.headers.get("harvest-account-id", "").strip()
+    if account != str(caller.account_id):
+        raise Forbidden(
+            "Harvest-Account-Id must be the id of the token's account (see GET /v2/accounts)",
+            code="account_mismatch",
+        )
+    return caller
+
+
+TokenCallerDep = Annotated[Caller, Depends(token_caller)]
+V2CallerDep = Annotated[Caller, Depends(account_caller)]

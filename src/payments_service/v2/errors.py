@@ -1,0 +1,37 @@
+"""Harvest v2's JSON responses and its error shape: `{"code": <status>, "message": ...}`."""
+
+from typing import Any
+
+import orjson
+from fastapi import Request
+from starlette.responses import Response
+
+from payments_service.errors import Problem
+
+PREFIX = "/v2"
+
+
+class V2Response(Response):
+    """Plain JSON via orjson, so amounts can be embedded as exact decimals (orjson.Fragment)."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return b"" if content is None else orjson.dumps(content)
+
+
+def is_v2(request: Request) -> bool:
+    path = request.url.path
+    return path == PREFIX or path.startswith(PREFIX + "/")
+
+
+def error_response(
+    status_code: int, problems: list[Problem], headers: dict[str, str] | None = None
+) -> Response:
+    """v2's `code` and `message`, plus our stable per-problem codes under `errors`."""
+    body = {
+        "code": status_code,
+        "message": "; ".join(problem.message for problem in problems),
+        "errors": [{"code": p.code, "field": p.field, "message": p.message} for p in problems],
+    }
+    return V2Response(body, status_code=status_code, headers=headers)
