@@ -75,14 +75,18 @@ async def db(database_url: str) -> AsyncIterator[asyncpg.Pool]:
     await pool.close()
 
 
-@pytest.fixture(autouse=True)
-async def empty_tables(db: asyncpg.Pool) -> None:
+async def truncate_all(db: asyncpg.Pool) -> None:
     tables = await db.fetch(
         "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
         "AND tablename <> 'alembic_version'"
     )
     names = ", ".join(f'"{t["tablename"]}"' for t in tables)
     await db.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture(autouse=True)
+async def empty_tables(db: asyncpg.Pool) -> None:
+    await truncate_all(db)
 
 
 @pytest.fixture(scope="session")
@@ -203,11 +207,12 @@ def free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="session")
-def live_server(database_url: str) -> Iterator[str]:
-    """The service under uvicorn with 2 workers on a real socket, as `serve` runs it."""
+def start_server(
+    database_url: str, *, workers: int = 2, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """`payments-service serve` on a free port, once it answers: the process and its base URL."""
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "DB_POOL_SIZE": "10"}
+    environment = {**os.environ, "DATABASE_URL": database_url, "DB_POOL_SIZE": "10", **(env or {})}
     process = subprocess.Popen(
         [
             sys.executable,
@@ -217,9 +222,9 @@ def live_server(database_url: str) -> Iterator[str]:
             "--port",
             str(port),
             "--workers",
-            "2",
+            str(workers),
         ],
-        env=env,
+        env=environment,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -233,6 +238,13 @@ def live_server(database_url: str) -> Iterator[str]:
             process.kill()
             raise RuntimeError("the live server did not start")
         time.sleep(0.2)
+    return process, base
+
+
+@pytest.fixture(scope="session")
+def live_server(database_url: str) -> Iterator[str]:
+    """The service under uvicorn with 2 workers on a real socket, as `serve` runs it."""
+    process, base = start_server(database_url)
     yield base
     process.terminate()
     process.wait(timeout=15)

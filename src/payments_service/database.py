@@ -1,8 +1,12 @@
 """Where the one PostgreSQL lives, the asyncpg pool, and the per-request connection.
 
 One connection per request; a write runs in one transaction, committed in exactly one place.
+A database that cannot be reached (down, restarting, out of connections) is a 503 with
+Retry-After, decided here and nowhere else; the pool is (re)connected in the background.
 """
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated
@@ -13,7 +17,18 @@ from fastapi import Depends, Request
 from payments_service.config import Settings
 from payments_service.errors import ServiceUnavailable
 
+logger = logging.getLogger("payments_service.database")
+
 _embedded: dict[Path, object] = {}
+
+# What a lost, refused or restarting database raises (TimeoutError and every socket error are
+# OSErrors). Other errors are bugs and stay 500s.
+UNAVAILABLE: tuple[type[Exception], ...] = (
+    OSError,
+    asyncpg.PostgresConnectionError,  # includes ConnectionDoesNotExistError
+    asyncpg.exceptions.OperatorInterventionError,  # admin shutdown, crash, cannot connect now
+    asyncpg.exceptions.InsufficientResourcesError,  # too many connections
+)
 
 
 def database_url(settings: Settings) -> str:
@@ -49,16 +64,57 @@ async def create_pool(url: str, settings: Settings) -> asyncpg.Pool:
     return pool
 
 
+async def connect_with_backoff(
+    url: str, settings: Settings, *, first_delay: float = 0.1
+) -> asyncpg.Pool:
+    """The pool, once the database answers: retries forever, doubling the wait up to 5 s."""
+    delay = first_delay
+    while True:
+        try:
+            return await create_pool(url, settings)
+        except Exception as exc:
+            logger.warning("database not reachable (%r); retrying in %.1f s", exc, delay)
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 5.0)
+
+
+def is_unavailable(exc: BaseException, conn: asyncpg.Connection | None = None) -> bool:
+    """Whether `exc` means the database is out of reach, not that the request or code is wrong."""
+    if isinstance(exc, asyncpg.InterfaceError):  # e.g. "connection is closed"
+        return conn is not None and conn.is_closed()
+    return isinstance(exc, UNAVAILABLE)
+
+
+def _unavailable() -> ServiceUnavailable:
+    return ServiceUnavailable("The database is not reachable; retry shortly", retry_after=2)
+
+
 async def connection(request: Request) -> AsyncIterator[asyncpg.Connection]:
-    pool: asyncpg.Pool = request.app.state.pool
+    pool: asyncpg.Pool | None = request.app.state.pool
+    if pool is None:  # still connecting (see connect_with_backoff)
+        raise _unavailable()
     try:
         conn = await pool.acquire(timeout=request.app.state.settings.db_pool_timeout)
     except TimeoutError:
         raise ServiceUnavailable("The service is busy; retry shortly") from None
+    except Exception as exc:
+        if is_unavailable(exc):
+            raise _unavailable() from exc
+        raise
     try:
         yield conn
+    except Exception as exc:
+        if is_unavailable(exc, conn):
+            # The server went away: its other idle connections are dead too, so replace them.
+            pool.expire_connections()
+            raise _unavailable() from exc
+        raise
     finally:
-        await pool.release(conn)
+        try:
+            await pool.release(conn)
+        except Exception as exc:
+            if not is_unavailable(exc, conn):
+                raise
 
 
 ConnectionDep = Annotated[asyncpg.Connection, Depends(connection, scope="function")]

@@ -1,5 +1,7 @@
 """The app factory: routers, the error handlers, and the database pool's lifetime."""
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,8 +13,9 @@ from starlette.responses import Response
 
 from payments_service.body_limit import BodyLimitMiddleware
 from payments_service.config import Settings, get_settings
-from payments_service.database import create_pool, database_url
+from payments_service.database import connect_with_backoff, create_pool, database_url
 from payments_service.errors import Problem, ServiceError
+from payments_service.health import router as health_router
 from payments_service.invoices.router import router as invoices_router
 from payments_service.negotiation import error_response
 from payments_service.payments.router import router as payments_router
@@ -53,11 +56,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.pool = await create_pool(database_url(settings), settings)
+        url = database_url(settings)
+        app.state.pool = None
+        connecting: asyncio.Task[None] | None = None
+        try:
+            app.state.pool = await create_pool(url, settings)
+        except Exception as exc:
+            logger.warning("database not reachable at start (%r); retrying in the background", exc)
+
+            async def connect() -> None:
+                app.state.pool = await connect_with_backoff(url, settings)
+
+            connecting = asyncio.create_task(connect())
         try:
             yield
         finally:
-            await app.state.pool.close()
+            if connecting is not None:
+                connecting.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await connecting
+            if app.state.pool is not None:
+                await app.state.pool.close()
 
     app = FastAPI(
         title="payments-service",
@@ -66,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.include_router(health_router)
     app.include_router(invoices_router)
     app.include_router(payments_router)
     app.include_router(v2_router)

@@ -1,0 +1,35 @@
+"""Probes for orchestrators: liveness (the process answers) and readiness (it can serve)."""
+
+import asyncpg
+from fastapi import APIRouter, Request
+from starlette.responses import JSONResponse
+
+from payments_service.database import is_unavailable
+from payments_service.errors import ServiceUnavailable
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", operation_id="healthz", summary="Liveness: the process is up")
+async def healthz() -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+@router.get(
+    "/readyz",
+    operation_id="readyz",
+    summary="Readiness: the database answers",
+    responses={503: {"description": "The database is not reachable (has Retry-After)"}},
+)
+async def readyz(request: Request) -> JSONResponse:
+    pool: asyncpg.Pool | None = request.app.state.pool
+    if pool is None:
+        raise ServiceUnavailable("Not connected to the database yet", retry_after=2)
+    try:
+        async with pool.acquire(timeout=request.app.state.settings.db_pool_timeout) as conn:
+            await conn.fetchval("SELECT 1")
+    except Exception as exc:
+        if is_unavailable(exc):
+            raise ServiceUnavailable("The database is not reachable", retry_after=2) from exc
+        raise
+    return JSONResponse({"status": "ready"})
