@@ -73,8 +73,9 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return data
 
 
-def parse_json(body: bytes, resource: Resource) -> dict[str, Any]:
-    """The fields of a JSON object, wrapped (`{"payment": {...}}`) or bare."""
+def parse_json(body: bytes, resource: Resource | None) -> dict[str, Any]:
+    """The fields of a JSON object, wrapped (`{"payment": {...}}`) or bare; always bare when
+    there is no resource to name the wrapper (v2)."""
     try:
         doc = json.loads(
             body, parse_float=_number, parse_constant=_constant, object_pairs_hook=_no_duplicates
@@ -86,11 +87,13 @@ def parse_json(body: bytes, resource: Resource) -> dict[str, Any]:
     except (ValueError, RecursionError) as exc:
         raise BadRequest(f"Malformed JSON: {exc}", code="malformed_json") from None
     if (
-        isinstance(doc, dict)
+        resource is not None
+        and isinstance(doc, dict)
         and list(doc) == [resource.root]
         and isinstance(doc[resource.root], dict)
     ):
         doc = doc[resource.root]
     if not isinstance(doc, dict):
-        raise BadRequest(f"Expected a JSON object with a {resource.root}", code="wrong_root")
+        name = f"a JSON object with a {resource.root}" if resource else "a JSON object"
+        raise BadRequest(f"Expected {name}", code="wrong_root")
     return doc

@@ -126,6 +126,15 @@ class Payment(SQLModel, table=True):
             "id",
             postgresql_where=text("deleted_at IS NULL"),
         ),
+        # A provider's transaction is recorded at most once per invoice (v2 `transaction_id`).
+        Index(
+            "uq_payments_live_transaction",
+            "account_id",
+            "invoice_id",
+            "transaction_id",
+            unique=True,
+            postgresql_where=text("transaction_id IS NOT NULL AND deleted_at IS NULL"),
+        ),
     )
 
     account_id: int = Field(sa_column=_account_id())
@@ -136,6 +145,7 @@ class Payment(SQLModel, table=True):
     notes: str | None = Field(default=None, sa_column=Column(Text))
     recorded_by: str = Field(sa_column=Column(Text, nullable=False))
     recorded_by_email: str = Field(sa_column=Column(Text, nullable=False))
+    transaction_id: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime = Field(sa_column=_created_at())
     updated_at: datetime = Field(sa_column=_created_at())
     # Soft delete: money history is never lost, a deleted payment only leaves the API.

@@ -6,8 +6,12 @@ from decimal import Decimal
 import asyncpg
 
 COLUMNS = (
-    "id, invoice_id, amount, paid_at, notes, recorded_by, recorded_by_email, created_at, updated_at"
+    "id, invoice_id, amount, paid_at, notes, recorded_by, recorded_by_email, transaction_id, "
+    "created_at, updated_at"
 )
+# Newest first; `updated_since` and a keyset cursor (`before_id`) are optional filters.
+LIVE_FILTER = """account_id = $1 AND invoice_id = $2 AND deleted_at IS NULL
+    AND ($3::timestamptz IS NULL OR updated_at >= $3)"""
 
 
 async def list_live(
@@ -19,6 +23,49 @@ async def list_live(
         account_id,
         invoice_id,
     )
+
+
+async def list_live_newest_first(
+    conn: asyncpg.Connection,
+    *,
+    account_id: int,
+    invoice_id: int,
+    updated_since: datetime | None,
+    before_id: int | None,
+    offset: int,
+    limit: int,
+) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        f"SELECT {COLUMNS} FROM payments WHERE {LIVE_FILTER} "
+        "AND ($4::bigint IS NULL OR id < $4) ORDER BY id DESC OFFSET $5 LIMIT $6",
+        account_id,
+        invoice_id,
+        updated_since,
+        before_id,
+        offset,
+        limit,
+    )
+
+
+async def count_live(
+    conn: asyncpg.Connection,
+    *,
+    account_id: int,
+    invoice_id: int,
+    updated_since: datetime | None,
+    before_id: int | None,
+) -> tuple[int, int]:
+    """(how many match, how many of those come before the cursor `before_id`)."""
+    row = await conn.fetchrow(
+        f"SELECT count(*) AS total, count(*) FILTER (WHERE id >= $4) AS skipped "
+        f"FROM payments WHERE {LIVE_FILTER}",
+        account_id,
+        invoice_id,
+        updated_since,
+        before_id,
+    )
+    assert row is not None
+    return row["total"], row["skipped"]
 
 
 async def get_live(
@@ -43,12 +90,16 @@ async def insert(
     notes: str | None,
     recorded_by: str,
     recorded_by_email: str,
-) -> asyncpg.Record:
-    row = await conn.fetchrow(
+    transaction_id: str | None,
+) -> asyncpg.Record | None:
+    """The new payment, or None when a live one on the invoice has this transaction id."""
+    return await conn.fetchrow(
         f"""
         INSERT INTO payments (account_id, invoice_id, amount, paid_at, notes, recorded_by,
-            recorded_by_email)
-        VALUES ($1, $2, $3, $4, $5, $6, $7)
+            recorded_by_email, transaction_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        ON CONFLICT (account_id, invoice_id, transaction_id)
+            WHERE transaction_id IS NOT NULL AND deleted_at IS NULL DO NOTHING
         RETURNING {COLUMNS}
         """,
         account_id,
@@ -58,9 +109,8 @@ async def insert(
         notes,
         recorded_by,
         recorded_by_email,
+        transaction_id,
     )
-    assert row is not None
-    return row
 
 
 async def soft_delete(

@@ -1,11 +1,14 @@
 """Payment use cases: lock the invoice, change the payment, recompute the balance, all in the
 caller's transaction."""
 
+from dataclasses import dataclass
+from datetime import datetime
+
 import asyncpg
 
 from payments_service import ledger
 from payments_service.auth import Caller
-from payments_service.errors import NotFound
+from payments_service.errors import NotFound, Unprocessable
 from payments_service.invoices import repository as invoices
 from payments_service.invoices.service import get_invoice, lock_invoice
 from payments_service.money import check_amount
@@ -24,6 +27,45 @@ async def list_payments(
     return await repository.list_live(conn, account_id=account_id, invoice_id=invoice_id)
 
 
+@dataclass(frozen=True)
+class Page:
+    rows: list[asyncpg.Record]
+    total: int  # every payment that matches the filters
+    skipped: int  # how many of those come before this page
+
+
+async def list_payments_newest_first(
+    conn: asyncpg.Connection,
+    *,
+    account_id: int,
+    invoice_id: int,
+    updated_since: datetime | None,
+    per_page: int,
+    page: int = 1,
+    before_id: int | None = None,
+) -> Page:
+    """One page of live payments, newest first: by page number, or after a keyset cursor."""
+    await get_invoice(conn, account_id=account_id, invoice_id=invoice_id)
+    total, skipped = await repository.count_live(
+        conn,
+        account_id=account_id,
+        invoice_id=invoice_id,
+        updated_since=updated_since,
+        before_id=before_id,
+    )
+    offset = 0 if before_id is not None else (page - 1) * per_page
+    rows = await repository.list_live_newest_first(
+        conn,
+        account_id=account_id,
+        invoice_id=invoice_id,
+        updated_since=updated_since,
+        before_id=before_id,
+        offset=offset,
+        limit=per_page,
+    )
+    return Page(rows=rows, total=total, skipped=skipped if before_id is not None else offset)
+
+
 async def get_payment(
     conn: asyncpg.Connection, *, account_id: int, invoice_id: int, payment_id: int
 ) -> asyncpg.Record:
@@ -36,12 +78,20 @@ async def get_payment(
 
 
 async def record_payment(
-    conn: asyncpg.Connection, *, caller: Caller, invoice_id: int, data: PaymentCreate
+    conn: asyncpg.Connection,
+    *,
+    caller: Caller,
+    invoice_id: int,
+    data: PaymentCreate,
+    transaction_id: str | None = None,
 ) -> asyncpg.Record:
+    """The new payment. A `transaction_id` already live on the invoice is a 422, so a payment
+    provider's retried callback cannot record the same money twice."""
     account_id = caller.account_id
     invoice = await lock_invoice(conn, account_id=account_id, invoice_id=invoice_id)
     amount = check_amount(data.amount, invoice["currency"])
-    balance = ledger.record_payment(invoices.ledger_of(invoice), amount)
+    # Written before the balance check so a repeated transaction id is reported as such; a
+    # refused balance raises and the request's transaction rolls the row back.
     payment = await repository.insert(
         conn,
         account_id=account_id,
@@ -51,7 +101,15 @@ async def record_payment(
         notes=data.notes,
         recorded_by=caller.name,
         recorded_by_email=caller.email,
+        transaction_id=transaction_id,
     )
+    if payment is None:
+        raise Unprocessable(
+            f"transaction_id {transaction_id!r} is already recorded on this invoice",
+            code="taken",
+            field="transaction_id",
+        )
+    balance = ledger.record_payment(invoices.ledger_of(invoice), amount)
     await invoices.save_ledger(conn, account_id=account_id, invoice_id=invoice_id, ledger=balance)
     return payment
 

@@ -1,0 +1,52 @@
+"""What v2 clients send: request bodies and list parameters."""
+
+from datetime import UTC, datetime, time
+from typing import Annotated, Any, Self
+
+from fastapi import Query, Request
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from payments_service.errors import UnsupportedMediaType
+from payments_service.json_wire import parse_json
+from payments_service.payments.schemas import PaymentCreate
+from payments_service.validation import Amount, Date, Text, UtcDateTime
+
+PerPage = Annotated[int, Query(ge=1, le=2000)]
+PageNumber = Annotated[int, Query(ge=1, le=2**31)]
+UpdatedSince = Annotated[UtcDateTime | None, Query()]
+
+
+async def read_json(request: Request) -> dict[str, Any]:
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type != "application/json":
+        raise UnsupportedMediaType("Send the body as application/json")
+    return parse_json(await request.body(), None)
+
+
+class InvoicePaymentCreate(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    amount: Amount = Field(gt=0)
+    paid_at: UtcDateTime | None = None
+    paid_date: Date | None = None
+    notes: Text | None = None
+    send_thank_you: bool | None = None  # accepted; this service sends no email
+    # Not in Harvest's create body; ours so payment-provider callbacks cannot double-record.
+    transaction_id: Text | None = Field(default=None, min_length=1, max_length=255)
+
+    @model_validator(mode="after")
+    def _one_date(self) -> Self:
+        if self.paid_at is not None and self.paid_date is not None:
+            raise ValueError("send paid_at or paid_date, not both")
+        return self
+
+    def as_payment(self) -> PaymentCreate:
+        """The v1 input the shared service takes: a date means midnight UTC, nothing means now."""
+        if self.paid_at is not None:
+            paid_at = self.paid_at
+        elif self.paid_date is not None:
+            paid_at = datetime.combine(self.paid_date, time(), UTC)
+        else:
+            paid_at = datetime.now(UTC)
+        # Already validated here, field by field, by the same types.
+        return PaymentCreate.model_construct(amount=self.amount, paid_at=paid_at, notes=self.notes)
