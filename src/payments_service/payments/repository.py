@@ -9,7 +9,7 @@ COLUMNS = (
     "id, invoice_id, amount, paid_at, notes, recorded_by, recorded_by_email, transaction_id, "
     "created_at, updated_at"
 )
-# Newest first; `updated_since` and a keyset cursor (`before_id`) are optional filters.
+# The live payments of one invoice, optionally only those updated since $3 (v2 lists).
 LIVE_FILTER = """account_id = $1 AND invoice_id = $2 AND deleted_at IS NULL
     AND ($3::timestamptz IS NULL OR updated_at >= $3)"""
 
