@@ -57,6 +57,15 @@ class NotAcceptable(ServiceError):
     code = "not_acceptable"
 
 
+class Conflict(ServiceError):
+    status_code = 409
+    code = "conflict"
+
+    def __init__(self, message: str, *, code: str | None = None, retry_after: int = 1) -> None:
+        super().__init__(message, code=code)
+        self.headers = {"Retry-After": str(retry_after)}
+
+
 class PayloadTooLarge(ServiceError):
     status_code = 413
     code = "payload_too_large"

@@ -16,6 +16,7 @@ from payments_service.config import Settings, get_settings
 from payments_service.database import connect_with_backoff, create_pool, database_url
 from payments_service.errors import Problem, ServiceError
 from payments_service.health import router as health_router
+from payments_service.idempotency.service import purge_expired_keys
 from payments_service.invoices.router import router as invoices_router
 from payments_service.negotiation import error_response
 from payments_service.payments.router import router as payments_router
@@ -51,6 +52,13 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     return error_response(request, 500, [Problem("internal", "Internal server error")])
 
 
+async def _keep_up(app: FastAPI, url: str, settings: Settings) -> None:
+    """In the background: connect (if the database was down at start), then housekeeping."""
+    if app.state.pool is None:
+        app.state.pool = await connect_with_backoff(url, settings)
+    await purge_expired_keys(app.state.pool, every=settings.idempotency_purge_interval_seconds)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
@@ -58,23 +66,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         url = database_url(settings)
         app.state.pool = None
-        connecting: asyncio.Task[None] | None = None
         try:
             app.state.pool = await create_pool(url, settings)
         except Exception as exc:
             logger.warning("database not reachable at start (%r); retrying in the background", exc)
-
-            async def connect() -> None:
-                app.state.pool = await connect_with_backoff(url, settings)
-
-            connecting = asyncio.create_task(connect())
+        background = asyncio.create_task(_keep_up(app, url, settings))
         try:
             yield
         finally:
-            if connecting is not None:
-                connecting.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await connecting
+            background.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await background
             if app.state.pool is not None:
                 await app.state.pool.close()
 

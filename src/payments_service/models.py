@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Identity,
     Index,
+    Integer,
     LargeBinary,
     Numeric,
     String,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     func,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 MONEY = Numeric(19, 4)
@@ -151,3 +153,22 @@ class Payment(SQLModel, table=True):
     # Soft delete: money history is never lost, a deleted payment only leaves the API.
     deleted_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     deleted_by_email: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class IdempotencyKey(SQLModel, table=True):
+    """A request made with an Idempotency-Key, and the response to replay for its retries."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (
+        ForeignKeyConstraint(["account_id"], ["accounts.id"]),
+        Index("ix_idempotency_keys_expires_at", "expires_at"),
+    )
+
+    account_id: int = Field(sa_column=_account_id())
+    key: str = Field(sa_column=Column(Text, primary_key=True))
+    request_hash: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    status_code: int = Field(sa_column=Column(Integer, nullable=False))
+    headers: dict[str, str] = Field(sa_column=Column(JSONB, nullable=False))
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(sa_column=_created_at())
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

@@ -9,6 +9,7 @@ from starlette.responses import Response
 from payments_service import ledger
 from payments_service.auth import CallerDep
 from payments_service.database import ConnectionDep, TransactionDep
+from payments_service.idempotency.service import idempotent
 from payments_service.invoices import service
 from payments_service.invoices.schemas import InvoiceCreate
 from payments_service.negotiation import FormatDep, read_body, respond
@@ -20,6 +21,7 @@ router = APIRouter(tags=["invoices"])
 
 
 @router.post("/invoices", status_code=201, operation_id="createInvoice")
+@idempotent
 async def create_invoice(
     request: Request, caller: CallerDep, conn: TransactionDep, fmt: FormatDep
 ) -> Response:
@@ -48,7 +50,7 @@ def _message(action: str, change: Callable[[ledger.Ledger, datetime], ledger.Led
     operation = "".join(word.capitalize() for word in action.split("_"))
     router.add_api_route(
         f"/invoices/{{invoice_id}}/messages/{action}",
-        endpoint,
+        idempotent(endpoint),
         methods=["POST"],
         operation_id=f"invoice{operation}",
         summary=f"Invoice message: {action}",

@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from payments_service.auth import CallerDep
 from payments_service.database import ConnectionDep, TransactionDep
+from payments_service.idempotency.service import idempotent
 from payments_service.negotiation import FormatDep, read_body, respond
 from payments_service.paths import InvoiceId, PaymentId
 from payments_service.payments import service
@@ -53,6 +54,7 @@ async def get_payment(
     return respond(fmt, Document(PAYMENT, row))
 
 
+@idempotent
 async def create_payment(
     invoice_id: InvoiceId,
     request: Request,
