@@ -1,0 +1,103 @@
+"""v2 Invoices and Invoice Messages: v2 field names and states over the same invoices."""
+
+import asyncpg
+import httpx
+import pytest
+
+from tests.conftest import Account, create_invoice, snapshot
+from tests.v2.conftest import v2_headers
+
+
+async def show(client: httpx.AsyncClient, account: Account, invoice_id: int) -> httpx.Response:
+    return await client.get(f"/v2/invoices/{invoice_id}", headers=v2_headers(account))
+
+
+async def message(
+    client: httpx.AsyncClient, account: Account, invoice_id: int, **body: object
+) -> httpx.Response:
+    return await client.post(
+        f"/v2/invoices/{invoice_id}/messages", json=body, headers=v2_headers(account)
+    )
+
+
+async def test_an_invoice_shows_with_v2_field_names_and_exact_amounts(
+    client: httpx.AsyncClient, owner: Account
+) -> None:
+    invoice_id = await create_invoice(client, owner, amount="60000.10")
+    response = await show(client, owner, invoice_id)
+    assert response.status_code == 200
+    invoice = response.json()
+    assert b'"amount":60000.1,"due_amount":60000.1,' in response.content
+    assert invoice["id"] == invoice_id
+    assert invoice["client"] == {"id": 11, "name": None}
+    assert (invoice["issue_date"], invoice["due_date"]) == ("2008-02-06", "2008-03-06")
+    assert (invoice["state"], invoice["currency"], invoice["number"]) == ("open", "USD", "1")
+    assert invoice["sent_at"].endswith("Z") and invoice["closed_at"] is None
+
+
+async def test_v1_partial_shows_as_open_in_v2_with_the_due_amount(
+    client: httpx.AsyncClient, owner: Account
+) -> None:
+    invoice_id = await create_invoice(client, owner)
+    paid = await client.post(
+        f"/v2/invoices/{invoice_id}/payments", json={"amount": 40}, headers=v2_headers(owner)
+    )
+    assert paid.status_code == 201
+    v1 = await client.get(
+        f"/invoices/{invoice_id}", headers={**owner.auth, "Accept": "application/json"}
+    )
+    assert v1.json()["invoice"]["state"] == "partial"
+    invoice = (await show(client, owner, invoice_id)).json()
+    assert (invoice["state"], invoice["due_amount"]) == ("open", 60)
+
+
+async def test_an_unknown_or_foreign_invoice_is_a_404(
+    client: httpx.AsyncClient, owner: Account, stranger: Account
+) -> None:
+    invoice_id = await create_invoice(client, owner)
+    assert (await show(client, stranger, invoice_id)).status_code == 404
+    assert (await show(client, owner, invoice_id + 1)).json()["code"] == 404
+
+
+@pytest.mark.parametrize(("event_type", "state"), [("close", "closed"), ("draft", "draft")])
+async def test_message_events_change_the_state_like_v1_messages(
+    client: httpx.AsyncClient, owner: Account, event_type: str, state: str
+) -> None:
+    invoice_id = await create_invoice(client, owner)
+    response = await message(client, owner, invoice_id, event_type=event_type)
+    assert response.status_code == 201
+    body = response.json()
+    assert (body["event_type"], body["sent_by"], body["sent_by_email"]) == (
+        event_type,
+        "Happy Owner",
+        owner.email,
+    )
+    assert (await show(client, owner, invoice_id)).json()["state"] == state
+
+
+async def test_send_then_close_then_re_open(client: httpx.AsyncClient, owner: Account) -> None:
+    invoice_id = await create_invoice(client, owner, sent=False)
+    assert (await show(client, owner, invoice_id)).json()["state"] == "draft"
+    for event_type, state in [("send", "open"), ("close", "closed"), ("re-open", "open")]:
+        assert (await message(client, owner, invoice_id, event_type=event_type)).status_code == 201
+        assert (await show(client, owner, invoice_id)).json()["state"] == state
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"event_type": "mail"},
+        {"recipients": [{"email": "a@example.com"}]},
+        {"event_type": "send"},
+    ],
+)
+async def test_emails_unknown_events_and_illegal_transitions_are_422_and_change_nothing(
+    client: httpx.AsyncClient, owner: Account, db: asyncpg.Pool, body: dict
+) -> None:
+    invoice_id = await create_invoice(client, owner)  # already sent: "send" is illegal
+    before = await snapshot(db)
+    response = await message(client, owner, invoice_id, **body)
+    assert response.status_code == 422
+    assert response.json()["code"] == 422
+    assert await snapshot(db) == before
