@@ -5,7 +5,7 @@ import httpx
 import pytest
 
 from tests.conftest import Account, create_invoice, snapshot
-from tests.v2.conftest import v2_headers
+from tests.v2.conftest import v2_headers, v2_post
 
 
 async def show(client: httpx.AsyncClient, account: Account, invoice_id: int) -> httpx.Response:
@@ -15,9 +15,7 @@ async def show(client: httpx.AsyncClient, account: Account, invoice_id: int) -> 
 async def message(
     client: httpx.AsyncClient, account: Account, invoice_id: int, **body: object
 ) -> httpx.Response:
-    return await client.post(
-        f"/v2/invoices/{invoice_id}/messages", json=body, headers=v2_headers(account)
-    )
+    return await v2_post(client, account, f"/invoices/{invoice_id}/messages", body)
 
 
 async def test_an_invoice_shows_with_v2_field_names_and_exact_amounts(
@@ -39,9 +37,7 @@ async def test_v1_partial_shows_as_open_in_v2_with_the_due_amount(
     client: httpx.AsyncClient, owner: Account
 ) -> None:
     invoice_id = await create_invoice(client, owner)
-    paid = await client.post(
-        f"/v2/invoices/{invoice_id}/payments", json={"amount": 40}, headers=v2_headers(owner)
-    )
+    paid = await v2_post(client, owner, f"/invoices/{invoice_id}/payments", {"amount": 40})
     assert paid.status_code == 201
     v1 = await client.get(
         f"/invoices/{invoice_id}", headers={**owner.auth, "Accept": "application/json"}

@@ -8,15 +8,13 @@ import httpx
 import pytest
 
 from tests.conftest import Account, create_invoice, payment_xml, snapshot
-from tests.v2.conftest import v2_headers
+from tests.v2.conftest import v2_headers, v2_post
 
 
 async def pay(
     client: httpx.AsyncClient, account: Account, invoice_id: int, **body: object
 ) -> httpx.Response:
-    return await client.post(
-        f"/v2/invoices/{invoice_id}/payments", json=body, headers=v2_headers(account)
-    )
+    return await v2_post(client, account, f"/invoices/{invoice_id}/payments", body)
 
 
 async def v2_list(
