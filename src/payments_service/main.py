@@ -15,6 +15,7 @@ from payments_service.body_limit import BodyLimitMiddleware
 from payments_service.config import Settings, get_settings
 from payments_service.database import connect_with_backoff, create_pool, database_url
 from payments_service.errors import Problem, ServiceError
+from payments_service.events.router import router as events_router
 from payments_service.health import router as health_router
 from payments_service.idempotency.service import purge_expired_keys
 from payments_service.invoices.router import router as invoices_router
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(invoices_router)
     app.include_router(payments_router)
     app.include_router(v2_router)
+    app.include_router(events_router)
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)

@@ -172,3 +172,30 @@ class IdempotencyKey(SQLModel, table=True):
     body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     created_at: datetime = Field(sa_column=_created_at())
     expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class Event(SQLModel, table=True):
+    """The outbox: one row per change, written in the change's transaction (see `events/`)."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        UniqueConstraint("account_id", "invoice_id", "sequence", name="uq_events_invoice_sequence"),
+        Index("ix_events_feed", "account_id", "ordering_xid", "id"),
+    )
+
+    account_id: int = Field(sa_column=_account_id())
+    id: int | None = Field(default=None, sa_column=_id())
+    # The feed's order: the writing transaction's id, or the invoice's previous event's when
+    # greater, so that per-invoice order holds and a reader never skips a late commit.
+    ordering_xid: int = Field(sa_column=Column(BigInteger, nullable=False))
+    type: str = Field(sa_column=Column(Text, nullable=False))
+    # No foreign key to the invoice: events are history and outlive what they describe.
+    invoice_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    sequence: int = Field(sa_column=Column(BigInteger, nullable=False))
+    payment_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    payment_amount: Decimal | None = Field(default=None, sa_column=Column(MONEY))
+    amount: Decimal = Field(sa_column=Column(MONEY, nullable=False))
+    due_amount: Decimal = Field(sa_column=Column(MONEY, nullable=False))
+    state: str = Field(sa_column=Column(Text, nullable=False))
+    currency: str = Field(sa_column=Column(String(3), nullable=False))
+    created_at: datetime = Field(sa_column=_created_at())

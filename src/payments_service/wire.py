@@ -127,3 +127,23 @@ INVOICE = Resource(
         Field("updated-at", Kind.DATETIME),
     ),
 )
+
+EVENT = Resource(
+    root="event",
+    plural="events",
+    fields=(
+        Field("id", Kind.INTEGER),
+        Field("cursor"),
+        Field("type"),
+        Field("account-id", Kind.INTEGER),
+        Field("invoice-id", Kind.INTEGER),
+        Field("sequence", Kind.INTEGER),
+        Field("payment-id", Kind.INTEGER),
+        Field("payment-amount", Kind.DECIMAL),
+        Field("amount", Kind.DECIMAL),
+        Field("due-amount", Kind.DECIMAL),
+        Field("state"),
+        Field("currency"),
+        Field("created-at", Kind.DATETIME),
+    ),
+)

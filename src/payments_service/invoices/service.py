@@ -7,6 +7,8 @@ import asyncpg
 
 from payments_service import ledger
 from payments_service.errors import NotFound, Unprocessable
+from payments_service.events import service as events
+from payments_service.events.catalog import EventType
 from payments_service.invoices import repository
 from payments_service.invoices.schemas import InvoiceCreate
 from payments_service.money import check_amount
@@ -58,6 +60,9 @@ async def create_invoice(
         raise Unprocessable(
             f"Invoice number {data.number!r} is already taken", code="taken", field="number"
         )
+    await events.emit(
+        conn, account_id=account_id, change=EventType.INVOICE_CREATED, invoice=row, before=None
+    )
     return row
 
 
@@ -71,6 +76,14 @@ async def change_state(
     """Apply one of the invoice message transitions (mark as sent, closed, ...)."""
     row = await lock_invoice(conn, account_id=account_id, invoice_id=invoice_id)
     new = change(repository.ledger_of(row), datetime.now(UTC))
-    return await repository.save_ledger(
+    saved = await repository.save_ledger(
         conn, account_id=account_id, invoice_id=invoice_id, ledger=new
     )
+    await events.emit(
+        conn,
+        account_id=account_id,
+        change=EventType.INVOICE_UPDATED,
+        invoice=saved,
+        before=row["state"],
+    )
+    return saved

@@ -1,0 +1,26 @@
+"""The event feed: `GET /events?after=<cursor>&limit=N`. Thin: parse, call, render."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from starlette.responses import Response
+
+from payments_service.auth import CallerDep
+from payments_service.database import ConnectionDep
+from payments_service.events import service
+from payments_service.negotiation import FormatDep, respond
+from payments_service.wire import EVENT, Document
+
+router = APIRouter(tags=["events"])
+
+
+@router.get("/events", operation_id="listEvents")
+async def list_events(
+    caller: CallerDep,
+    conn: ConnectionDep,
+    fmt: FormatDep,
+    after: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> Response:
+    rows = await service.list_events(conn, account_id=caller.account_id, after=after, limit=limit)
+    return respond(fmt, Document(EVENT, rows))
