@@ -12,6 +12,7 @@ from payments_service.auth import Caller
 from payments_service.payments import service as payments
 from payments_service.payments.schemas import PaymentCreate
 from tests.conftest import Account, create_invoice, payment_xml, snapshot
+from tests.v2.conftest import v2_headers
 
 JSON = {"Accept": "application/json"}
 XML = {"Content-Type": "application/xml"}
@@ -253,3 +254,24 @@ async def test_concurrent_changes_number_an_invoices_events_without_gaps(
     events = await feed(client, owner)
     assert [e["sequence"] for e in events] == list(range(1, 33))
     assert [e["due_amount"] for e in events[2:]] == list(range(999, 969, -1))
+
+
+async def test_payments_made_and_deleted_through_v2_leave_the_same_events(
+    client: httpx.AsyncClient, owner: Account
+) -> None:
+    invoice_id = await create_invoice(client, owner, amount="10.00")
+    url = f"/v2/invoices/{invoice_id}/payments"
+    created = await client.post(url, json={"amount": 10}, headers=v2_headers(owner))
+    assert created.status_code == 201, created.text
+    payment_id = created.json()["id"]
+    deleted = await client.delete(f"{url}/{payment_id}", headers=v2_headers(owner))
+    assert deleted.status_code == 200
+
+    events = await feed(client, owner)
+
+    assert [(e["type"], e["payment_id"], e["state"]) for e in events[2:]] == [
+        ("payment.created", payment_id, "paid"),
+        ("invoice.paid", payment_id, "paid"),
+        ("payment.deleted", payment_id, "open"),
+        ("invoice.reopened", payment_id, "open"),
+    ]
