@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import asyncpg
 
@@ -76,14 +77,32 @@ async def change_state(
     """Apply one of the invoice message transitions (mark as sent, closed, ...)."""
     row = await lock_invoice(conn, account_id=account_id, invoice_id=invoice_id)
     new = change(repository.ledger_of(row), datetime.now(UTC))
+    return await save_balance(
+        conn, account_id=account_id, locked=row, balance=new, change=EventType.INVOICE_UPDATED
+    )
+
+
+async def save_balance(
+    conn: asyncpg.Connection,
+    *,
+    account_id: int,
+    locked: asyncpg.Record,
+    balance: ledger.Ledger,
+    change: EventType,
+    payment_id: int | None = None,
+    payment_amount: Decimal | None = None,
+) -> asyncpg.Record:
+    """Store the new balance of the `locked` invoice and emit the change's events."""
     saved = await repository.save_ledger(
-        conn, account_id=account_id, invoice_id=invoice_id, ledger=new
+        conn, account_id=account_id, invoice_id=locked["id"], ledger=balance
     )
     await events.emit(
         conn,
         account_id=account_id,
-        change=EventType.INVOICE_UPDATED,
+        change=change,
         invoice=saved,
-        before=row["state"],
+        before=locked["state"],
+        payment_id=payment_id,
+        payment_amount=payment_amount,
     )
     return saved

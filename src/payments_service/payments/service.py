@@ -9,10 +9,9 @@ import asyncpg
 from payments_service import ledger
 from payments_service.auth import Caller
 from payments_service.errors import NotFound, Unprocessable
-from payments_service.events import service as events
 from payments_service.events.catalog import EventType
 from payments_service.invoices import repository as invoices
-from payments_service.invoices.service import get_invoice, lock_invoice
+from payments_service.invoices.service import get_invoice, lock_invoice, save_balance
 from payments_service.money import check_amount
 from payments_service.payments import repository
 from payments_service.payments.schemas import PaymentCreate
@@ -112,15 +111,12 @@ async def record_payment(
             field="transaction_id",
         )
     balance = ledger.record_payment(invoices.ledger_of(invoice), amount)
-    saved = await invoices.save_ledger(
-        conn, account_id=account_id, invoice_id=invoice_id, ledger=balance
-    )
-    await events.emit(
+    await save_balance(
         conn,
         account_id=account_id,
+        locked=invoice,
+        balance=balance,
         change=EventType.PAYMENT_CREATED,
-        invoice=saved,
-        before=invoice["state"],
         payment_id=payment["id"],
         payment_amount=amount,
     )
@@ -142,15 +138,12 @@ async def delete_payment(
     if amount is None:
         raise _not_found(payment_id)
     balance = ledger.remove_payment(invoices.ledger_of(invoice), amount)
-    saved = await invoices.save_ledger(
-        conn, account_id=account_id, invoice_id=invoice_id, ledger=balance
-    )
-    await events.emit(
+    await save_balance(
         conn,
         account_id=account_id,
+        locked=invoice,
+        balance=balance,
         change=EventType.PAYMENT_DELETED,
-        invoice=saved,
-        before=invoice["state"],
         payment_id=payment_id,
         payment_amount=amount,
     )
