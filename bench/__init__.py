@@ -1,0 +1,1 @@
+"""The benchmark harness (`make bench`): the service under load next to a raw asyncpg baseline."""

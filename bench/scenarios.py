@@ -1,0 +1,106 @@
+"""The load runs against a running service: each returns its figures, by scenario name."""
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+
+from bench import wrk
+from bench.figures import Figures, from_latencies
+
+PAYMENT_XML = (
+    b'<payment><paid-at type="datetime">2008-02-14T00:00:00Z</paid-at>'
+    b'<amount type="decimal">1.00</amount><notes>bench</notes></payment>'
+)
+
+
+@dataclass
+class Target:
+    """Where requests go and who sends them."""
+
+    base_url: str
+    token: str
+    seconds: float
+    connections: int
+
+    def headers(self, accept: str = "application/xml") -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}", "Accept": accept}
+
+
+def post_payments(target: Target, invoice_ids: list[int]) -> Figures:
+    return wrk.run(
+        target.base_url,
+        paths=[f"/invoices/{i}/payments" for i in invoice_ids],
+        method="POST",
+        body=PAYMENT_XML,
+        headers={**target.headers(), "Content-Type": "application/xml"},
+        seconds=target.seconds,
+        connections=target.connections,
+    )
+
+
+def list_payments(target: Target, invoice_ids: list[int], accept: str) -> Figures:
+    return wrk.run(
+        target.base_url,
+        paths=[f"/invoices/{i}/payments" for i in invoice_ids],
+        headers=target.headers(accept),
+        seconds=target.seconds,
+        connections=target.connections,
+    )
+
+
+def get_payment(target: Target, payments: list[tuple[int, int]]) -> Figures:
+    return wrk.run(
+        target.base_url,
+        paths=[f"/invoices/{i}/payments/{p}" for i, p in payments],
+        headers=target.headers(),
+        seconds=target.seconds,
+        connections=target.connections,
+    )
+
+
+def post_payments_at_rate(
+    target: Target, invoice_ids: list[int], rate: float, seconds: float
+) -> Figures:
+    """Scenario 1 at a constant rate, from the open-loop generator in its own process."""
+    host, port = target.base_url.removeprefix("http://").split(":")
+    spec = {
+        "host": host,
+        "port": int(port),
+        "rate": rate,
+        "seconds": seconds,
+        "connections": target.connections * 2,  # room to absorb stalls without queueing
+        "method": "POST",
+        "paths": [f"/invoices/{i}/payments" for i in invoice_ids],
+        "headers": {**target.headers(), "Content-Type": "application/xml"},
+        "body": PAYMENT_XML.decode(),
+    }
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.openloop", json.dumps(spec)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    raw = json.loads(out)
+    return from_latencies(raw["latencies"], raw["errors"], raw["seconds"])
+
+
+def baseline(
+    url: str,
+    *,
+    account_id: int,
+    invoice_ids: list[int],
+    seconds: float,
+    connections: int,
+    processes: int,
+) -> Figures:
+    """Raw asyncpg "record a payment" from `connections` connections split over processes."""
+    per_process = max(1, connections // processes)
+    command = [sys.executable, "-m", "bench.baseline", url, str(seconds), str(per_process)]
+    command += [str(account_id), *map(str, invoice_ids)]
+    runs = [subprocess.Popen(command, stdout=subprocess.PIPE, text=True) for _ in range(processes)]
+    results = [json.loads(run.communicate()[0]) for run in runs]
+    if any(run.returncode for run in runs):
+        raise SystemExit("bench: the baseline failed")
+    latencies = [latency for result in results for latency in result["latencies"]]
+    return from_latencies(latencies, 0, max(result["seconds"] for result in results))
