@@ -248,3 +248,24 @@ def live_server(database_url: str) -> Iterator[str]:
     yield base
     process.terminate()
     process.wait(timeout=15)
+
+
+async def pay(
+    client: httpx.AsyncClient, account: Account, invoice_id: int, amount: str
+) -> httpx.Response:
+    """Record a payment via the API (XML, as the source document sends it)."""
+    return await client.post(
+        f"/invoices/{invoice_id}/payments",
+        content=payment_xml(amount),
+        headers={**account.auth, "Content-Type": "application/xml"},
+    )
+
+
+async def account_rows(db: asyncpg.Pool, account_id: int) -> dict[str, list[dict[str, Any]]]:
+    """Every row of one account, to assert that another account's requests left it alone."""
+    snap = await snapshot(db)
+    return {
+        table: [row for row in rows if row.get("account_id", row.get("id")) == account_id]
+        for table, rows in snap.items()
+        if table != "alembic_version"
+    }

@@ -92,8 +92,23 @@ class Invoice(SQLModel, table=True):
     __tablename__ = "invoices"
     __table_args__ = (
         ForeignKeyConstraint(["account_id"], ["accounts.id"]),
-        UniqueConstraint("account_id", "number", name="uq_invoices_account_number"),
+        # A number is unique among an account's live invoices: a deleted one frees its number.
+        Index(
+            "uq_invoices_account_number",
+            "account_id",
+            "number",
+            unique=True,
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
         Index("ix_invoices_account_updated", "account_id", "updated_at"),
+        # GET /invoices: newest issued first, page by page.
+        Index(
+            "ix_invoices_account_issued",
+            "account_id",
+            "issued_at",
+            "id",
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
     )
 
     account_id: int = Field(sa_column=_account_id())
@@ -115,6 +130,9 @@ class Invoice(SQLModel, table=True):
     closed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     created_at: datetime = Field(sa_column=_created_at())
     updated_at: datetime = Field(sa_column=_created_at())
+    # Soft delete: the (soft-deleted) payments that once paid it still reference the row.
+    deleted_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    deleted_by_email: str | None = Field(default=None, sa_column=Column(Text))
 
 
 class Payment(SQLModel, table=True):

@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
+from fastapi import Request
 from pydantic import BaseModel, BeforeValidator, ValidationError
 
 from payments_service.errors import Problem, Unprocessable
@@ -68,6 +69,15 @@ Text = Annotated[str, BeforeValidator(_text)]
 M = TypeVar("M", bound=BaseModel)
 
 
+def single_valued_query(request: Request) -> None:
+    """A query parameter given twice is refused: which one would count is anyone's guess."""
+    seen: set[str] = set()
+    for name, _ in request.query_params.multi_items():
+        if name in seen:
+            raise Unprocessable(f"{name} is given twice", code="duplicate_field", field=name)
+        seen.add(name)
+
+
 def validate(model: type[M], data: dict[str, Any]) -> M:
     try:
         return model.model_validate(data)
@@ -81,5 +91,7 @@ def problem_of(error: Any, *, skip: int = 0) -> Problem:
     field = str(loc[0]) if loc else None
     if error["type"] == "missing":
         return Problem("required", f"{field} is required", field)
+    if error["type"] == "extra_forbidden":
+        return Problem("unknown_parameter", f"{field} is not a known parameter", field)
     message = str(error["msg"]).removeprefix("Value error, ")
     return Problem("invalid", f"{field} {message}" if field else message, field)

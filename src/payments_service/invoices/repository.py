@@ -1,6 +1,7 @@
-"""SQL for invoices. Every query is scoped by account."""
+"""SQL for invoices. Every query is scoped by account; deleted invoices are invisible."""
 
-from datetime import date
+from dataclasses import astuple, dataclass, fields
+from datetime import date, datetime
 
 import asyncpg
 
@@ -9,6 +10,37 @@ from payments_service.ledger import Ledger
 COLUMNS = """id, client_id, number, currency, amount, due_amount, state, issued_at, due_at,
     subject, notes, purchase_order, period_start, period_end, sent_at, closed_at,
     created_at, updated_at"""
+
+
+@dataclass(frozen=True)
+class Details:
+    """What a client writes on an invoice (everything but the balance), in column order."""
+
+    client_id: int
+    number: str
+    currency: str
+    issued_at: date
+    due_at: date
+    subject: str | None
+    notes: str | None
+    purchase_order: str | None
+    period_start: date | None
+    period_end: date | None
+
+
+DETAIL_COLUMNS = ", ".join(field.name for field in fields(Details))
+
+
+@dataclass(frozen=True)
+class Query:
+    """Which invoices a list shows; None means "any"."""
+
+    states: tuple[str, ...] | None = None
+    client_id: int | None = None
+    issued_from: date | None = None
+    issued_to: date | None = None
+    due_before: date | None = None
+    updated_since: datetime | None = None
 
 
 def ledger_of(row: asyncpg.Record) -> Ledger:
@@ -20,11 +52,15 @@ def ledger_of(row: asyncpg.Record) -> Ledger:
     )
 
 
+def details_of(row: asyncpg.Record) -> Details:
+    return Details(**{field.name: row[field.name] for field in fields(Details)})
+
+
 async def get(
     conn: asyncpg.Connection, *, account_id: int, invoice_id: int
 ) -> asyncpg.Record | None:
     return await conn.fetchrow(
-        f"SELECT {COLUMNS} FROM invoices WHERE account_id = $1 AND id = $2",
+        f"SELECT {COLUMNS} FROM invoices WHERE account_id = $1 AND id = $2 AND deleted_at IS NULL",
         account_id,
         invoice_id,
     )
@@ -35,52 +71,81 @@ async def lock(
 ) -> asyncpg.Record | None:
     """The invoice row, locked until the transaction ends: every balance change starts here."""
     return await conn.fetchrow(
-        f"SELECT {COLUMNS} FROM invoices WHERE account_id = $1 AND id = $2 FOR UPDATE",
+        f"SELECT {COLUMNS} FROM invoices "
+        "WHERE account_id = $1 AND id = $2 AND deleted_at IS NULL FOR UPDATE",
         account_id,
         invoice_id,
     )
 
 
+async def list_page(
+    conn: asyncpg.Connection, *, account_id: int, query: Query, limit: int, offset: int
+) -> list[asyncpg.Record]:
+    """Newest issued first (ties: newest created first)."""
+    conditions = ["account_id = $1", "deleted_at IS NULL"]
+    args: list[object] = [account_id]
+
+    def where(condition: str, value: object) -> None:
+        args.append(value)
+        conditions.append(condition.format(f"${len(args)}"))
+
+    if query.states is not None:
+        where("state = ANY({})", list(query.states))
+    if query.client_id is not None:
+        where("client_id = {}", query.client_id)
+    if query.issued_from is not None:
+        where("issued_at >= {}", query.issued_from)
+    if query.issued_to is not None:
+        where("issued_at <= {}", query.issued_to)
+    if query.due_before is not None:
+        where("due_at < {}", query.due_before)
+    if query.updated_since is not None:
+        where("updated_at >= {}", query.updated_since)
+    args.extend([limit, offset])
+    rows: list[asyncpg.Record] = await conn.fetch(
+        f"SELECT {COLUMNS} FROM invoices WHERE {' AND '.join(conditions)} "
+        f"ORDER BY issued_at DESC, id DESC LIMIT ${len(args) - 1} OFFSET ${len(args)}",
+        *args,
+    )
+    return rows
+
+
 async def insert(
-    conn: asyncpg.Connection,
-    *,
-    account_id: int,
-    client_id: int,
-    number: str,
-    currency: str,
-    ledger: Ledger,
-    issued_at: date,
-    due_at: date,
-    subject: str | None,
-    notes: str | None,
-    purchase_order: str | None,
-    period_start: date | None,
-    period_end: date | None,
+    conn: asyncpg.Connection, *, account_id: int, details: Details, ledger: Ledger
 ) -> asyncpg.Record | None:
     """The new invoice, or None when the account already has one with this number."""
     return await conn.fetchrow(
         f"""
-        INSERT INTO invoices (account_id, client_id, number, currency, amount, due_amount, state,
-            issued_at, due_at, subject, notes, purchase_order, period_start, period_end)
+        INSERT INTO invoices (account_id, amount, due_amount, state, {DETAIL_COLUMNS})
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-        ON CONFLICT (account_id, number) DO NOTHING
+        ON CONFLICT (account_id, number) WHERE deleted_at IS NULL DO NOTHING
         RETURNING {COLUMNS}
         """,
         account_id,
-        client_id,
-        number,
-        currency,
         ledger.amount,
         ledger.due_amount,
         ledger.state.value,
-        issued_at,
-        due_at,
-        subject,
-        notes,
-        purchase_order,
-        period_start,
-        period_end,
+        *astuple(details),
     )
+
+
+async def update_details(
+    conn: asyncpg.Connection, *, account_id: int, invoice_id: int, details: Details
+) -> bool:
+    """False when another live invoice of the account has this number."""
+    try:
+        await conn.execute(
+            f"""
+            UPDATE invoices SET ({DETAIL_COLUMNS}) = ($3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+            WHERE account_id = $1 AND id = $2
+            """,
+            account_id,
+            invoice_id,
+            *astuple(details),
+        )
+    except asyncpg.UniqueViolationError:
+        return False
+    return True
 
 
 async def save_ledger(
@@ -103,3 +168,17 @@ async def save_ledger(
     )
     assert row is not None  # the caller holds the row locked
     return row
+
+
+async def soft_delete(
+    conn: asyncpg.Connection, *, account_id: int, invoice_id: int, by_email: str
+) -> None:
+    await conn.execute(
+        """
+        UPDATE invoices SET deleted_at = now(), deleted_by_email = $3, updated_at = now()
+        WHERE account_id = $1 AND id = $2
+        """,
+        account_id,
+        invoice_id,
+        by_email,
+    )

@@ -1,9 +1,10 @@
 """Invoice endpoints (Harvest v1 Invoices and Invoice Messages). Thin: parse, call, render."""
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
 from payments_service import ledger
@@ -11,13 +12,31 @@ from payments_service.auth import CallerDep
 from payments_service.database import ConnectionDep, TransactionDep
 from payments_service.idempotency.service import idempotent
 from payments_service.invoices import service
-from payments_service.invoices.schemas import InvoiceCreate
+from payments_service.invoices.schemas import InvoiceCreate, InvoiceFilters, InvoiceUpdate
 from payments_service.negotiation import FormatDep, read_body, respond
 from payments_service.paths import InvoiceId
-from payments_service.validation import validate
+from payments_service.validation import single_valued_query, validate
 from payments_service.wire import INVOICE, Document
 
 router = APIRouter(tags=["invoices"])
+
+
+@router.get("/invoices", operation_id="listInvoices", dependencies=[Depends(single_valued_query)])
+async def list_invoices(
+    filters: Annotated[InvoiceFilters, Query()],
+    caller: CallerDep,
+    conn: ConnectionDep,
+    fmt: FormatDep,
+) -> Response:
+    query = service.query_of(filters, today=datetime.now(UTC).date())
+    rows = await service.list_invoices(
+        conn,
+        account_id=caller.account_id,
+        query=query,
+        page=filters.page,
+        per_page=service.PAGE_SIZE,
+    )
+    return respond(fmt, Document(INVOICE, rows))
 
 
 @router.post("/invoices", status_code=201, operation_id="createInvoice")
@@ -36,6 +55,29 @@ async def get_invoice(
 ) -> Response:
     row = await service.get_invoice(conn, account_id=caller.account_id, invoice_id=invoice_id)
     return respond(fmt, Document(INVOICE, row))
+
+
+@router.put("/invoices/{invoice_id}", operation_id="updateInvoice")
+async def update_invoice(
+    invoice_id: InvoiceId,
+    request: Request,
+    caller: CallerDep,
+    conn: TransactionDep,
+    fmt: FormatDep,
+) -> Response:
+    data = validate(InvoiceUpdate, await read_body(request, INVOICE))
+    row = await service.update_invoice(
+        conn, account_id=caller.account_id, invoice_id=invoice_id, data=data
+    )
+    return respond(fmt, Document(INVOICE, row))
+
+
+@router.delete("/invoices/{invoice_id}", operation_id="deleteInvoice")
+async def delete_invoice(
+    invoice_id: InvoiceId, caller: CallerDep, conn: TransactionDep
+) -> Response:
+    await service.delete_invoice(conn, caller=caller, invoice_id=invoice_id)
+    return Response(status_code=200)
 
 
 def _message(action: str, change: Callable[[ledger.Ledger, datetime], ledger.Ledger]) -> None:

@@ -1,18 +1,50 @@
-"""What a client may send to create an invoice. `state` and `due-amount` are derived: ignored."""
+"""What a client may send about invoices: a new one, changes to one, and list filters.
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+`state` and `due-amount` are derived from payments and messages: sent ones are ignored, as
+Harvest did, like any other unknown field.
+"""
+
+import re
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 from payments_service.money import is_currency
-from payments_service.validation import Amount, Date, Text
+from payments_service.validation import Amount, Date, Text, UtcDateTime
+
+MAX_BIGINT = 2**63 - 1
 
 
-class InvoiceCreate(BaseModel):
+def _currency(value: Any) -> str:
+    code = value.strip().upper() if isinstance(value, str) else ""
+    if not is_currency(code):
+        raise ValueError("must be an ISO 4217 currency code such as USD")
+    return code
+
+
+def _compact_date(value: Any) -> date:
+    """Harvest v1's `from`/`to` format: YYYYMMDD."""
+    if isinstance(value, str) and re.fullmatch(r"\d{8}", value):
+        try:
+            return date(int(value[:4]), int(value[4:6]), int(value[6:]))
+        except ValueError:
+            pass
+    raise ValueError("must be a date written YYYYMMDD, such as 20080206")
+
+
+ClientId = Annotated[int, Field(ge=1, le=MAX_BIGINT)]
+Number = Annotated[Text, Field(min_length=1, max_length=255)]
+Currency = Annotated[str, BeforeValidator(_currency)]
+InvoiceAmount = Annotated[Amount, Field(ge=0)]
+CompactDate = Annotated[date, BeforeValidator(_compact_date)]
+
+
+class _InvoiceFields(BaseModel):
+    """The fields that may be left out on create and on update."""
+
     model_config = ConfigDict(extra="ignore")
 
-    client_id: int = Field(ge=1, le=2**63 - 1)
-    number: Text = Field(min_length=1, max_length=255)
-    currency: str
-    amount: Amount = Field(ge=0)
     issued_at: Date | None = None
     due_at: Date | None = None
     subject: Text | None = None
@@ -21,10 +53,52 @@ class InvoiceCreate(BaseModel):
     period_start: Date | None = None
     period_end: Date | None = None
 
-    @field_validator("currency")
+
+class InvoiceCreate(_InvoiceFields):
+    client_id: ClientId
+    number: Number
+    currency: Currency
+    amount: InvoiceAmount
+
+
+class InvoiceUpdate(_InvoiceFields):
+    """A partial update: only the fields sent change."""
+
+    client_id: ClientId | None = None
+    number: Number | None = None
+    currency: Currency | None = None
+    amount: InvoiceAmount | None = None
+
+    @field_validator(
+        "client_id", "number", "currency", "amount", "issued_at", "due_at", mode="before"
+    )
     @classmethod
-    def _known_currency(cls, value: str) -> str:
-        code = value.strip().upper()
-        if not is_currency(code):
-            raise ValueError("must be an ISO 4217 currency code such as USD")
-        return code
+    def _not_nil(cls, value: Any) -> Any:
+        # Runs only for fields that were sent: these may change but never become empty.
+        if value is None:
+            raise ValueError("may not be nil")
+        return value
+
+
+Status = Literal["open", "partial", "draft", "paid", "closed", "unpaid", "pastdue"]
+
+
+class InvoiceFilters(BaseModel):
+    """GET /invoices query parameters. An unknown parameter is refused, never ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    page: int = Field(1, ge=1, le=2**31 - 1)
+    status: Status | None = None
+    client: ClientId | None = None
+    issued_from: CompactDate | None = Field(None, alias="from")
+    issued_to: CompactDate | None = Field(None, alias="to")
+    updated_since: UtcDateTime | None = None
+
+    @field_validator("issued_to")
+    @classmethod
+    def _not_before_from(cls, value: date | None, info: ValidationInfo) -> date | None:
+        issued_from = info.data.get("issued_from")
+        if value and issued_from and value < issued_from:
+            raise ValueError("must not be before from")
+        return value

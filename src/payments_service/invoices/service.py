@@ -1,22 +1,37 @@
 """Invoice use cases. Balance changes lock the invoice row and go through `ledger`."""
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import asyncpg
 
 from payments_service import ledger
+from payments_service.auth import Caller
 from payments_service.errors import NotFound, Unprocessable
 from payments_service.events import service as events
 from payments_service.events.catalog import EventType
 from payments_service.invoices import repository
-from payments_service.invoices.schemas import InvoiceCreate
+from payments_service.invoices.repository import Details, Query
+from payments_service.invoices.schemas import InvoiceCreate, InvoiceFilters, InvoiceUpdate
+from payments_service.ledger import InvoiceState
 from payments_service.money import check_amount
+from payments_service.payments import repository as payments
+
+PAGE_SIZE = 50
+
+UNPAID = (InvoiceState.OPEN.value, InvoiceState.PARTIAL.value)
 
 
 def _not_found(invoice_id: int) -> NotFound:
     return NotFound(f"No invoice {invoice_id}")
+
+
+def _number_taken(number: str) -> Unprocessable:
+    return Unprocessable(
+        f"Invoice number {number!r} is already taken", code="taken", field="number"
+    )
 
 
 async def get_invoice(
@@ -37,18 +52,42 @@ async def lock_invoice(
     return row
 
 
+def query_of(filters: InvoiceFilters, *, today: date) -> Query:
+    """The v1 filters as a query. `unpaid` is sent and not settled; `pastdue` is unpaid and
+    due before today (UTC)."""
+    states: tuple[str, ...] | None = None
+    if filters.status in ("unpaid", "pastdue"):
+        states = UNPAID
+    elif filters.status is not None:
+        states = (filters.status,)
+    return Query(
+        states=states,
+        client_id=filters.client,
+        issued_from=filters.issued_from,
+        issued_to=filters.issued_to,
+        due_before=today if filters.status == "pastdue" else None,
+        updated_since=filters.updated_since,
+    )
+
+
+async def list_invoices(
+    conn: asyncpg.Connection, *, account_id: int, query: Query, page: int, per_page: int
+) -> list[asyncpg.Record]:
+    """One page (from 1) of the account's invoices, newest issued first."""
+    return await repository.list_page(
+        conn, account_id=account_id, query=query, limit=per_page, offset=(page - 1) * per_page
+    )
+
+
 async def create_invoice(
     conn: asyncpg.Connection, *, account_id: int, data: InvoiceCreate
 ) -> asyncpg.Record:
     amount = check_amount(data.amount, data.currency)
     issued_at = data.issued_at or datetime.now(UTC).date()
-    row = await repository.insert(
-        conn,
-        account_id=account_id,
+    details = Details(
         client_id=data.client_id,
         number=data.number,
         currency=data.currency,
-        ledger=ledger.new_invoice(amount),
         issued_at=issued_at,
         due_at=data.due_at or issued_at,
         subject=data.subject,
@@ -57,14 +96,63 @@ async def create_invoice(
         period_start=data.period_start,
         period_end=data.period_end,
     )
+    row = await repository.insert(
+        conn, account_id=account_id, details=details, ledger=ledger.new_invoice(amount)
+    )
     if row is None:
-        raise Unprocessable(
-            f"Invoice number {data.number!r} is already taken", code="taken", field="number"
-        )
+        raise _number_taken(data.number)
     await events.emit(
         conn, account_id=account_id, change=EventType.INVOICE_CREATED, invoice=row, before=None
     )
     return row
+
+
+async def update_invoice(
+    conn: asyncpg.Connection, *, account_id: int, invoice_id: int, data: InvoiceUpdate
+) -> asyncpg.Record:
+    """Change the fields sent. The amount goes through the ledger, under the row lock."""
+    row = await lock_invoice(conn, account_id=account_id, invoice_id=invoice_id)
+    changes = data.model_dump(exclude_unset=True)
+    new_amount = changes.pop("amount", row["amount"])
+    details = replace(repository.details_of(row), **changes)
+    if details.currency != row["currency"] and await payments.has_live(
+        conn, account_id=account_id, invoice_id=invoice_id
+    ):
+        raise Unprocessable(
+            "The currency cannot change once payments are recorded: delete them first",
+            code="currency_locked",
+            field="currency",
+        )
+    balance = ledger.change_amount(
+        repository.ledger_of(row), check_amount(new_amount, details.currency)
+    )
+    if not await repository.update_details(
+        conn, account_id=account_id, invoice_id=invoice_id, details=details
+    ):
+        raise _number_taken(details.number)
+    return await save_balance(
+        conn, account_id=account_id, locked=row, balance=balance, change=EventType.INVOICE_UPDATED
+    )
+
+
+async def delete_invoice(conn: asyncpg.Connection, *, caller: Caller, invoice_id: int) -> None:
+    """Soft delete: the invoice leaves the API; the deleted payments that paid it keep it."""
+    account_id = caller.account_id
+    row = await lock_invoice(conn, account_id=account_id, invoice_id=invoice_id)
+    if await payments.has_live(conn, account_id=account_id, invoice_id=invoice_id):
+        raise Unprocessable(
+            "The invoice has payments: delete them first", code="has_payments", field="payments"
+        )
+    await repository.soft_delete(
+        conn, account_id=account_id, invoice_id=invoice_id, by_email=caller.email
+    )
+    await events.emit(
+        conn,
+        account_id=account_id,
+        change=EventType.INVOICE_DELETED,
+        invoice=row,
+        before=row["state"],
+    )
 
 
 async def change_state(

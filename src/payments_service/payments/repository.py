@@ -68,6 +68,16 @@ async def count_live(
     return row["total"], row["skipped"]
 
 
+async def has_live(conn: asyncpg.Connection, *, account_id: int, invoice_id: int) -> bool:
+    found: bool = await conn.fetchval(
+        "SELECT EXISTS (SELECT FROM payments "
+        "WHERE account_id = $1 AND invoice_id = $2 AND deleted_at IS NULL)",
+        account_id,
+        invoice_id,
+    )
+    return found
+
+
 async def get_live(
     conn: asyncpg.Connection, *, account_id: int, invoice_id: int, payment_id: int
 ) -> asyncpg.Record | None:
