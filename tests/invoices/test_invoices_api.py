@@ -493,3 +493,31 @@ async def test_a_deleted_invoice_takes_no_update_or_message(
 
     assert (update.status_code, sent.status_code) == (404, 404)
     assert await snapshot(db) == before
+
+
+# --- events ---------------------------------------------------------------------------------
+
+
+async def test_updates_and_deletion_leave_events_in_the_feed(
+    client: httpx.AsyncClient, owner: Account
+) -> None:
+    invoice_id = await create_invoice(client, owner, amount="100.00")
+    payment = await pay(client, owner, invoice_id, "40")
+    payment_id = ElementTree.fromstring(payment.content).findtext("id")
+    assert (await put(client, owner, invoice_id, {"amount": "40"})).status_code == 200
+    assert (await put(client, owner, invoice_id, {"amount": "90"})).status_code == 200
+    await client.delete(f"/invoices/{invoice_id}/payments/{payment_id}", headers=owner.auth)
+    assert (await client.delete(f"/invoices/{invoice_id}", headers=owner.auth)).status_code == 200
+
+    response = await client.get("/events", headers={**owner.auth, **JSON})
+
+    events = [item["event"] for item in response.json()]
+    assert [(e["type"], e["amount"], e["due_amount"], e["state"]) for e in events[2:]] == [
+        ("payment.created", 100, 60, "partial"),
+        ("invoice.updated", 40, 0, "paid"),
+        ("invoice.paid", 40, 0, "paid"),
+        ("invoice.updated", 90, 50, "partial"),
+        ("invoice.reopened", 90, 50, "partial"),
+        ("payment.deleted", 90, 90, "open"),
+        ("invoice.deleted", 90, 90, "open"),
+    ]
