@@ -7,6 +7,8 @@ import sys
 import asyncpg
 import httpx
 
+from tests.conftest import Account, create_invoice, payment_xml
+
 
 def cli(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -66,3 +68,38 @@ async def test_an_email_of_another_account_is_refused(database_url: str) -> None
     assert second.returncode == 1
     assert second.stdout == ""
     assert "another account" in second.stderr
+
+
+async def test_verify_passes_consistent_invoices_and_names_each_one_that_disagrees(
+    database_url: str, client: httpx.AsyncClient, owner: Account, db: asyncpg.Pool
+) -> None:
+    consistent = await create_invoice(client, owner, number="1", amount="100.00")
+    drifted = await create_invoice(client, owner, number="2", amount="100.00")
+    wrong_state = await create_invoice(client, owner, number="3", amount="100.00")
+    for invoice_id in (consistent, drifted, wrong_state):
+        paid = await client.post(
+            f"/invoices/{invoice_id}/payments",
+            content=payment_xml("40.00"),
+            headers={**owner.auth, "Content-Type": "application/xml"},
+        )
+        assert paid.status_code == 201
+
+    clean = cli("verify", database_url=database_url)
+    assert (clean.returncode, clean.stdout) == (0, "")
+    assert "checked 3 invoices, 0 disagree" in clean.stderr
+
+    await db.execute("UPDATE invoices SET due_amount = 70 WHERE id = $1", drifted)
+    await db.execute("UPDATE invoices SET state = 'open' WHERE id = $1", wrong_state)
+    await db.execute(
+        "UPDATE payments SET deleted_at = now() WHERE invoice_id = $1", consistent
+    )  # a payment deleted behind the service's back: the stored balance no longer matches
+    found = cli("verify", database_url=database_url)
+    assert found.returncode == 1
+    assert found.stdout.splitlines() == [
+        f"account {owner.id} invoice {consistent}: due_amount is 60.0000, amount - payments "
+        "is 100.0000; state is partial, its balance says open",
+        f"account {owner.id} invoice {drifted}: due_amount is 70.0000, amount - payments "
+        "is 60.0000",
+        f"account {owner.id} invoice {wrong_state}: state is open, its balance says partial",
+    ]
+    assert "checked 3 invoices, 3 disagree" in found.stderr

@@ -14,6 +14,7 @@ from payments_service.accounts import service as accounts
 from payments_service.config import get_settings
 from payments_service.database import database_url
 from payments_service.errors import ServiceError
+from payments_service.invoices import service as invoices
 from payments_service.schema import migrate
 
 T = TypeVar("T")
@@ -63,6 +64,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    checked, problems = _with_connection(invoices.verify_balances)
+    for problem in problems:
+        print(problem)
+    summary = f"checked {checked} invoices, {len(problems)} disagree with their payments"
+    print(summary, file=sys.stderr)
+    return 1 if problems else 0
+
+
 def cmd_create_account(args: argparse.Namespace) -> int:
     account_id = _with_connection(
         lambda conn: accounts.create_account(
@@ -88,6 +98,10 @@ def parser() -> argparse.ArgumentParser:
     commands = root.add_subparsers(dest="command", required=True)
 
     commands.add_parser("migrate", help="apply database migrations").set_defaults(run=cmd_migrate)
+
+    commands.add_parser(
+        "verify", help="check every invoice's balance and state against its payments"
+    ).set_defaults(run=cmd_verify)
 
     serve = commands.add_parser("serve", help="run the HTTP service")
     serve.add_argument("--host")

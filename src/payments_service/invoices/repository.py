@@ -1,5 +1,6 @@
 """SQL for invoices. Every query is scoped by account; deleted invoices are invisible."""
 
+from collections.abc import AsyncIterator
 from dataclasses import astuple, dataclass, fields
 from datetime import date, datetime
 
@@ -182,3 +183,21 @@ async def soft_delete(
         invoice_id,
         by_email,
     )
+
+
+async def every_balance(conn: asyncpg.Connection) -> AsyncIterator[asyncpg.Record]:
+    """Every invoice of every account with the sum of its live payments, streamed (for verify).
+
+    Must run inside a transaction (a cursor's requirement)."""
+    async for row in conn.cursor(
+        """
+        SELECT i.account_id, i.id, i.amount, i.due_amount, i.state, i.sent_at, i.closed_at,
+            coalesce(sum(p.amount), 0) AS paid
+        FROM invoices i
+        LEFT JOIN payments p ON p.account_id = i.account_id AND p.invoice_id = i.id
+            AND p.deleted_at IS NULL
+        GROUP BY i.account_id, i.id
+        ORDER BY i.account_id, i.id
+        """
+    ):
+        yield row

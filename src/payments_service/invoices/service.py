@@ -24,6 +24,33 @@ PAGE_SIZE = 50
 UNPAID = (InvoiceState.OPEN.value, InvoiceState.PARTIAL.value)
 
 
+async def verify_balances(conn: asyncpg.Connection) -> tuple[int, list[str]]:
+    """How many invoices were checked, and one line for each whose stored due amount or state
+    disagrees with its live payments (by the `ledger` rule), or that is overpaid."""
+    checked, problems = 0, []
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        async for row in repository.every_balance(conn):
+            checked += 1
+            due = row["amount"] - row["paid"]
+            expected = ledger.Ledger(
+                amount=row["amount"],
+                due_amount=due,
+                sent_at=row["sent_at"],
+                closed_at=row["closed_at"],
+            )
+            issues = []
+            if row["due_amount"] != due:
+                issues.append(f"due_amount is {row['due_amount']}, amount - payments is {due}")
+            if due < 0:
+                issues.append(f"overpaid by {-due}")
+            if row["state"] != expected.state:
+                issues.append(f"state is {row['state']}, its balance says {expected.state}")
+            if issues:
+                where = f"account {row['account_id']} invoice {row['id']}"
+                problems.append(f"{where}: {'; '.join(issues)}")
+    return checked, problems
+
+
 def _not_found(invoice_id: int) -> NotFound:
     return NotFound(f"No invoice {invoice_id}")
 
