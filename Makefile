@@ -5,7 +5,7 @@ PYTHON ?= python3
 # The embedded PostgreSQL wheel wants a runtime dir; give it one when the shell has none.
 export XDG_RUNTIME_DIR ?= /tmp/runtime-$(shell id -u)
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test lint format bench clean jepsen
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ run: install
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The invariant test at scale: 10,000 random operations from 32 clients; prints its figures.
+jepsen: install
+	JEPSEN_OPERATIONS=$${JEPSEN_OPERATIONS:-10000} $(BIN)/pytest -q -s tests/test_jepsen.py
 
 lint: install
 	$(BIN)/ruff check src tests $(wildcard bench)
