@@ -28,6 +28,7 @@ from payments_service.config import Settings
 from payments_service.database import start_embedded
 from payments_service.main import create_app
 from payments_service.schema import migrate
+from tests.contract.checker import ContractChecker
 
 
 def with_database(url: str, name: str) -> str:
@@ -96,10 +97,18 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
         yield application
 
 
+@pytest.fixture(scope="session")
+def contract(app: FastAPI) -> ContractChecker:
+    """An httpx response hook: every response must match /openapi.json (see checker.py)."""
+    return ContractChecker(app)
+
+
 @pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+async def client(app: FastAPI, contract: ContractChecker) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://testserver", event_hooks={"response": [contract]}
+    ) as http:
         yield http
 
 

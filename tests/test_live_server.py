@@ -4,11 +4,16 @@ import asyncpg
 import httpx
 
 from tests.conftest import INVOICE_XML, make_account, payment_xml
+from tests.contract.checker import ContractChecker
 
 
-async def test_a_curl_like_session_over_a_real_socket(live_server: str, db: asyncpg.Pool) -> None:
+async def test_a_curl_like_session_over_a_real_socket(
+    live_server: str, db: asyncpg.Pool, contract: ContractChecker
+) -> None:
     account = await make_account(db, "Live")
-    async with httpx.AsyncClient(base_url=live_server, headers=account.auth) as http:
+    async with httpx.AsyncClient(
+        base_url=live_server, headers=account.auth, event_hooks={"response": [contract]}
+    ) as http:
         created = await http.post(
             "/invoices",
             content=INVOICE_XML.format(number="L-1", amount="100.00", currency="EUR"),

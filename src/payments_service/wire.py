@@ -53,6 +53,7 @@ class Kind(Enum):
 class Field:
     name: str  # the XML element name, e.g. "invoice-id"
     kind: Kind = Kind.STRING
+    nullable: bool = False  # rendered as nil="true" / null when the value is missing
 
     @property
     def key(self) -> str:
@@ -95,7 +96,7 @@ PAYMENT = Resource(
         Field("created-at", Kind.DATETIME),
         Field("id", Kind.INTEGER),
         Field("invoice-id", Kind.INTEGER),
-        Field("notes"),
+        Field("notes", nullable=True),
         Field("paid-at", Kind.DATETIME),
         Field("recorded-by"),
         Field("recorded-by-email"),
@@ -116,13 +117,13 @@ INVOICE = Resource(
         Field("state"),
         Field("issued-at", Kind.DATE),
         Field("due-at", Kind.DATE),
-        Field("subject"),
-        Field("notes"),
-        Field("purchase-order"),
-        Field("period-start", Kind.DATE),
-        Field("period-end", Kind.DATE),
-        Field("sent-at", Kind.DATETIME),
-        Field("closed-at", Kind.DATETIME),
+        Field("subject", nullable=True),
+        Field("notes", nullable=True),
+        Field("purchase-order", nullable=True),
+        Field("period-start", Kind.DATE, nullable=True),
+        Field("period-end", Kind.DATE, nullable=True),
+        Field("sent-at", Kind.DATETIME, nullable=True),
+        Field("closed-at", Kind.DATETIME, nullable=True),
         Field("created-at", Kind.DATETIME),
         Field("updated-at", Kind.DATETIME),
     ),

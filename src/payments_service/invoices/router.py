@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from payments_service import ledger
 from payments_service.auth import CallerDep
+from payments_service.contract import operation
 from payments_service.database import ConnectionDep, TransactionDep
 from payments_service.idempotency.service import idempotent
 from payments_service.invoices import service
@@ -39,7 +40,11 @@ async def list_invoices(
     return respond(fmt, Document(INVOICE, rows))
 
 
-@router.post("/invoices", status_code=201, operation_id="createInvoice")
+@router.post(
+    "/invoices",
+    operation_id="createInvoice",
+    **operation(resource=INVOICE, status=201, body=InvoiceCreate),
+)
 @idempotent
 async def create_invoice(
     request: Request, caller: CallerDep, conn: TransactionDep, fmt: FormatDep
@@ -49,7 +54,9 @@ async def create_invoice(
     return respond(fmt, Document(INVOICE, row), 201, {"Location": f"/invoices/{row['id']}"})
 
 
-@router.get("/invoices/{invoice_id}", operation_id="getInvoice")
+@router.get(
+    "/invoices/{invoice_id}", operation_id="getInvoice", **operation(resource=INVOICE, errors=[404])
+)
 async def get_invoice(
     invoice_id: InvoiceId, caller: CallerDep, conn: ConnectionDep, fmt: FormatDep
 ) -> Response:
@@ -89,13 +96,14 @@ def _message(action: str, change: Callable[[ledger.Ledger, datetime], ledger.Led
         )
         return respond(fmt, Document(INVOICE, row))
 
-    operation = "".join(word.capitalize() for word in action.split("_"))
+    words = "".join(word.capitalize() for word in action.split("_"))
     router.add_api_route(
         f"/invoices/{{invoice_id}}/messages/{action}",
         idempotent(endpoint),
         methods=["POST"],
-        operation_id=f"invoice{operation}",
+        operation_id=f"invoice{words}",
         summary=f"Invoice message: {action}",
+        **operation(resource=INVOICE, errors=[404, 422]),
     )
 
 

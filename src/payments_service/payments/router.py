@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from payments_service.auth import CallerDep
+from payments_service.contract import operation
 from payments_service.database import ConnectionDep, TransactionDep
 from payments_service.idempotency.service import idempotent
 from payments_service.negotiation import FormatDep, read_body, respond
@@ -79,17 +80,29 @@ async def delete_payment(
 
 
 ROUTES = [
-    (COLLECTION, COLLECTION_ALIASES, "GET", list_payments, "listPayments", 200),
-    (COLLECTION, COLLECTION_ALIASES, "POST", create_payment, "createPayment", 201),
-    (ITEM, ITEM_ALIASES, "GET", get_payment, "getPayment", 200),
-    (ITEM, ITEM_ALIASES, "DELETE", delete_payment, "deletePayment", 200),
-]
+    (COLLECTION, COLLECTION_ALIASES, "GET", list_payments, "listPayments",
+     operation(resource=PAYMENT, many=True, errors=[404])),
+    (COLLECTION, COLLECTION_ALIASES, "POST", create_payment, "createPayment",
+     operation(resource=PAYMENT, status=201, body=PaymentCreate, errors=[404])),
+    (ITEM, ITEM_ALIASES, "GET", get_payment, "getPayment",
+     operation(resource=PAYMENT, errors=[404])),
+    (ITEM, ITEM_ALIASES, "DELETE", delete_payment, "deletePayment", operation(errors=[404])),
+]  # fmt: skip
 
-for path, aliases, method, endpoint, operation_id, status in ROUTES:
+for path, aliases, method, endpoint, operation_id, documented in ROUTES:
     router.add_api_route(
-        path, endpoint, methods=[method], operation_id=operation_id, status_code=status
+        path,
+        endpoint,
+        methods=[method],
+        operation_id=operation_id,
+        description=f"Also served at {', '.join(aliases)}.",
+        **documented,
     )
     for alias in aliases:
         router.add_api_route(
-            alias, endpoint, methods=[method], include_in_schema=False, status_code=status
+            alias,
+            endpoint,
+            methods=[method],
+            include_in_schema=False,
+            status_code=documented["status_code"],
         )
