@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from payments_service.config import Settings
 from payments_service.main import create_app
 from tests.conftest import Account, create_invoice, free_port, payment_xml, snapshot
+from tests.contract.checker import ContractChecker
 
 
 @asynccontextmanager
@@ -20,7 +21,11 @@ async def serving(settings: Settings) -> AsyncIterator[tuple[FastAPI, httpx.Asyn
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        async with httpx.AsyncClient(
+            transport=transport,
+            base_url="http://testserver",
+            event_hooks={"response": [ContractChecker(app)]},
+        ) as http:
             yield app, http
 
 

@@ -4,13 +4,30 @@ import asyncpg
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse
 
+from payments_service.contract import json_operation, register
 from payments_service.database import is_unavailable
 from payments_service.errors import ServiceUnavailable
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", operation_id="healthz", summary="Liveness: the process is up")
+STATUS = register(
+    "Status",
+    {
+        "type": "object",
+        "required": ["status"],
+        "additionalProperties": False,
+        "properties": {"status": {"type": "string", "enum": ["ok", "ready"]}},
+    },
+)
+
+
+@router.get(
+    "/healthz",
+    operation_id="healthz",
+    summary="Liveness: the process is up",
+    **json_operation(response=STATUS, auth=False),
+)
 async def healthz() -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
@@ -19,7 +36,7 @@ async def healthz() -> JSONResponse:
     "/readyz",
     operation_id="readyz",
     summary="Readiness: the database answers",
-    responses={503: {"description": "The database is not reachable (has Retry-After)"}},
+    **json_operation(response=STATUS, auth=False, errors=[503]),
 )
 async def readyz(request: Request) -> JSONResponse:
     pool: asyncpg.Pool | None = request.app.state.pool

@@ -22,6 +22,7 @@ from payments_service.contract.xml_data import from_xml
 # FastAPI's own pages: they describe the document, they are not in it.
 DOCUMENTATION_PAGES = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 ERRORS = {"$ref": "#/components/schemas/Errors"}
+V2_ERRORS = {"$ref": "#/components/schemas/V2Error"}
 
 
 class ContractViolation(AssertionError):
@@ -44,7 +45,8 @@ class ContractChecker:
         method, path = response.request.method, response.request.url.path
         route = self._route(method, path)
         if route is None:  # no such path (404) or method (405): still the error format
-            self._check_body(response, {"content": {"application/xml": {"schema": ERRORS}}})
+            errors = V2_ERRORS if path.startswith("/v2/") else ERRORS
+            self._check_body(response, {"content": {"application/xml": {"schema": errors}}})
             return
         if path in DOCUMENTATION_PAGES:
             return

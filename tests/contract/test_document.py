@@ -8,10 +8,10 @@ import pytest
 from openapi_spec_validator import validate
 
 from payments_service.contract.xml_data import from_xml
-from tests.conftest import Account, create_invoice, payment_xml
 from tests.contract.checker import ContractChecker, ContractViolation
 
 METHODS = {"get", "post", "put", "patch", "delete"}
+PROBES = {"/healthz", "/readyz"}  # JSON for orchestrators; their errors are v1's
 
 
 def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
@@ -43,11 +43,13 @@ async def test_every_operation_has_a_readable_id_auth_and_both_media_types(
     assert all(op_id.isidentifier() and "_" not in op_id for op_id in ids)
     for path, method, op in operations(document):
         assert "security" in op, (method, path)
+        if path.startswith("/v2/"):  # Harvest v2 speaks JSON only, with its own error shape
+            continue
         bodies = [op["requestBody"]] if "requestBody" in op else []
         bodies += [r for r in op["responses"].values() if "content" in r]
         for body in bodies:
-            if "application/json" in body["content"]:
-                assert "application/xml" in body["content"], (method, path)
+            if path not in PROBES:
+                assert set(body["content"]) == {"application/xml", "application/json"}, path
         for status, response in op["responses"].items():
             if status.startswith(("4", "5")):
                 schema = response["content"]["application/json"]["schema"]
@@ -61,7 +63,7 @@ async def test_payment_operations_document_the_statuses_they_answer(
     create = paths["/invoices/{invoice_id}/payments"]["post"]
     assert create["operationId"] == "createPayment"
     assert set(create["responses"]) == {
-        "201", "400", "401", "403", "404", "406", "413", "415", "422", "500", "503"
+        "201", "400", "401", "403", "404", "406", "409", "413", "415", "422", "500", "503"
     }  # fmt: skip
     assert "Location" in create["responses"]["201"]["headers"]
     assert "Retry-After" in create["responses"]["503"]["headers"]
@@ -158,17 +160,3 @@ def test_the_response_checker_refuses_a_body_where_none_is_documented(
     response.request = httpx.Request("DELETE", "http://testserver/invoices/1/payments/2")
     with pytest.raises(ContractViolation):
         contract.check(response)
-
-
-async def test_aliases_are_checked_against_their_documented_route(
-    client: httpx.AsyncClient, owner: Account
-) -> None:
-    invoice_id = await create_invoice(client, owner)
-    created = await client.post(
-        f"/invoices/{invoice_id}/payments",
-        content=payment_xml("10.00"),
-        headers={**owner.auth, "Content-Type": "application/xml"},
-    )
-    shown = await client.get(created.headers["Location"], headers=owner.auth)  # /invoice/...
-    assert shown.status_code == 200
-    assert shown.content == created.content

@@ -112,11 +112,16 @@ def _envelope(name: str, root: str, inner: dict[str, str]) -> dict[str, str]:
     )
 
 
-def _body(model: type[BaseModel], resource: Resource) -> dict[str, str]:
-    """A pydantic input schema, with the XML element names the parser reads."""
+def _model_schema(model: type[BaseModel]) -> dict[str, Any]:
     schema = model.model_json_schema(ref_template=REF_PREFIX + "{model}")
     for name, definition in schema.pop("$defs", {}).items():
         _ref(name, definition)
+    return schema
+
+
+def _body(model: type[BaseModel], resource: Resource) -> dict[str, str]:
+    """A pydantic input schema, with the XML element names the parser reads."""
+    schema = _model_schema(model)
     schema["xml"] = {"name": resource.root}
     for key, prop in schema.get("properties", {}).items():
         prop["xml"] = {"name": key.replace("_", "-")}
@@ -190,6 +195,58 @@ def _headers(descriptions: dict[str, str]) -> dict[str, Any]:
     }
 
 
+def register(name: str, schema: dict[str, Any]) -> dict[str, str]:
+    """Publish a hand-written schema component; returns its `$ref`."""
+    return _ref(name, schema)
+
+
+def _implied(errors: Iterable[int], *, auth: bool, renders: bool, body: bool) -> list[int]:
+    statuses = {500, *errors}
+    if auth:
+        statuses |= {401, 403, 503}
+    if renders:
+        statuses.add(406)
+    if body:
+        statuses |= {400, 413, 415, 422}
+    return sorted(statuses)
+
+
+def _documented(
+    *,
+    status: int,
+    content: dict[str, Any] | None,
+    statuses: list[int],
+    error_content: dict[str, Any] | None,
+    auth: bool,
+    request: dict[str, Any] | None,
+    location: bool = False,
+) -> dict[str, Any]:
+    success: dict[str, Any] = {"description": HTTPStatus(status).phrase}
+    if content is not None:
+        success["content"] = content
+    if location:
+        success["headers"] = _headers({"Location": "where the new resource lives"})
+    responses: dict[int | str, Any] = {status: success}
+    errors_ref = _errors()
+    for code in statuses:
+        responses[code] = {
+            "description": ERROR_STATUSES.get(code, HTTPStatus(code).phrase),
+            "content": error_content
+            or _content(errors_ref, errors_ref, "Errors" if code == 422 else ""),
+        }
+        if code in ERROR_HEADERS:
+            responses[code]["headers"] = _headers(ERROR_HEADERS[code])
+    extra: dict[str, Any] = {"security": AUTHENTICATED if auth else []}
+    if request is not None:
+        extra["requestBody"] = {"required": True, **request}
+    return {
+        "status_code": status,
+        "response_class": Response,
+        "responses": responses,
+        "openapi_extra": extra,
+    }
+
+
 def operation(
     *,
     resource: Resource | None = None,
@@ -205,44 +262,47 @@ def operation(
     the pydantic schema of the request body, read as `resource`. `errors` adds statuses to
     those implied: auth 401 403 503, a rendered resource 406, a body 400 413 415 422, and 500.
     """
-    statuses = {500, *errors}
-    if auth:
-        statuses |= {401, 403, 503}
-    if resource is not None:
-        statuses.add(406)
-    if body is not None:
-        statuses |= {400, 413, 415, 422}
-
-    success: dict[str, Any] = {"description": HTTPStatus(status).phrase}
-    if resource is not None:
-        success["content"] = _success(resource, many)
-    if status == 201:
-        success["headers"] = _headers({"Location": "where the new resource lives"})
-    responses: dict[int | str, Any] = {status: success}
-    errors_ref = _errors()
-    for code in sorted(statuses):
-        responses[code] = {
-            "description": ERROR_STATUSES.get(code, HTTPStatus(code).phrase),
-            "content": _content(errors_ref, errors_ref, "Errors" if code == 422 else ""),
-        }
-        if code in ERROR_HEADERS:
-            responses[code]["headers"] = _headers(ERROR_HEADERS[code])
-
-    extra: dict[str, Any] = {"security": AUTHENTICATED if auth else []}
+    request = None
     if body is not None:
         assert resource is not None, "a body is read as its resource"
         item = _body(body, resource)
-        extra["requestBody"] = {
-            "required": True,
+        request = {
             "description": "XML (also as text/xml) or JSON, wrapped in its root key or bare.",
             "content": _content(item, _envelope(body.__name__, resource.root, item), body.__name__),
         }
-    return {
-        "status_code": status,
-        "response_class": Response,
-        "responses": responses,
-        "openapi_extra": extra,
-    }
+    return _documented(
+        status=status,
+        content=None if resource is None else _success(resource, many),
+        statuses=_implied(errors, auth=auth, renders=resource is not None, body=body is not None),
+        error_content=None,
+        auth=auth,
+        request=request,
+        location=status == 201,
+    )
+
+
+def json_operation(
+    *,
+    response: dict[str, Any] | None = None,
+    status: int = 200,
+    body: type[BaseModel] | None = None,
+    errors: Iterable[int] = (),
+    auth: bool = True,
+    error_schema: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """`operation` for JSON-only routes: `response` and `error_schema` are schemas (or refs from
+    `register`); without `error_schema` errors are the v1 `Errors` in both media types."""
+    request = None
+    if body is not None:
+        request = {"content": {JSON: {"schema": _ref(body.__name__, _model_schema(body))}}}
+    return _documented(
+        status=status,
+        content=None if response is None else {JSON: {"schema": response}},
+        statuses=_implied(errors, auth=auth, renders=False, body=body is not None),
+        error_content=None if error_schema is None else {JSON: {"schema": error_schema}},
+        auth=auth,
+        request=request,
+    )
 
 
 def _operations(document: dict[str, Any]) -> list[dict[str, Any]]:

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query
 from starlette.responses import Response
 
 from payments_service.auth import CallerDep
+from payments_service.contract import operation
 from payments_service.database import ConnectionDep
 from payments_service.events import service
 from payments_service.negotiation import FormatDep, respond
@@ -14,7 +15,11 @@ from payments_service.wire import EVENT, Document
 router = APIRouter(tags=["events"])
 
 
-@router.get("/events", operation_id="listEvents")
+@router.get(
+    "/events",
+    operation_id="listEvents",
+    **operation(resource=EVENT, many=True, errors=[422]),
+)
 async def list_events(
     caller: CallerDep,
     conn: ConnectionDep,

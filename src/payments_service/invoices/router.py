@@ -43,7 +43,7 @@ async def list_invoices(
 @router.post(
     "/invoices",
     operation_id="createInvoice",
-    **operation(resource=INVOICE, status=201, body=InvoiceCreate),
+    **operation(resource=INVOICE, status=201, body=InvoiceCreate, errors=[409]),
 )
 @idempotent
 async def create_invoice(
@@ -103,7 +103,7 @@ def _message(action: str, change: Callable[[ledger.Ledger, datetime], ledger.Led
         methods=["POST"],
         operation_id=f"invoice{words}",
         summary=f"Invoice message: {action}",
-        **operation(resource=INVOICE, errors=[404, 422]),
+        **operation(resource=INVOICE, errors=[404, 409, 422]),  # 409, 422: idempotency
     )
 
 

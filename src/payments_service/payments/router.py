@@ -83,7 +83,7 @@ ROUTES = [
     (COLLECTION, COLLECTION_ALIASES, "GET", list_payments, "listPayments",
      operation(resource=PAYMENT, many=True, errors=[404])),
     (COLLECTION, COLLECTION_ALIASES, "POST", create_payment, "createPayment",
-     operation(resource=PAYMENT, status=201, body=PaymentCreate, errors=[404])),
+     operation(resource=PAYMENT, status=201, body=PaymentCreate, errors=[404, 409])),
     (ITEM, ITEM_ALIASES, "GET", get_payment, "getPayment",
      operation(resource=PAYMENT, errors=[404])),
     (ITEM, ITEM_ALIASES, "DELETE", delete_payment, "deletePayment", operation(errors=[404])),

@@ -7,12 +7,15 @@ from payments_service.accounts import repository
 from payments_service.database import ConnectionDep
 from payments_service.v2 import wire
 from payments_service.v2.auth import TokenCallerDep, V2CallerDep
+from payments_service.v2.contract import ACCOUNTS, USER, v2_operation
 from payments_service.v2.errors import V2Response
 
 router = APIRouter(tags=["v2"])
 
 
-@router.get("/accounts", operation_id="v2ListAccounts")
+@router.get(
+    "/accounts", operation_id="v2ListAccounts", **v2_operation(response=ACCOUNTS, account=False)
+)
 async def list_accounts(caller: TokenCallerDep, conn: ConnectionDep) -> Response:
     """Needs only the token: this is how a client learns its `Harvest-Account-Id`."""
     row = await repository.get_user(conn, account_id=caller.account_id, user_id=caller.user_id)
@@ -27,7 +30,7 @@ async def list_accounts(caller: TokenCallerDep, conn: ConnectionDep) -> Response
     )
 
 
-@router.get("/users/me", operation_id="v2RetrieveCurrentUser")
+@router.get("/users/me", operation_id="v2RetrieveCurrentUser", **v2_operation(response=USER))
 async def current_user(caller: V2CallerDep, conn: ConnectionDep) -> Response:
     row = await repository.get_user(conn, account_id=caller.account_id, user_id=caller.user_id)
     return V2Response(wire.user(row))

@@ -14,6 +14,7 @@ from payments_service.invoices import service
 from payments_service.paths import InvoiceId
 from payments_service.v2 import wire
 from payments_service.v2.auth import V2CallerDep
+from payments_service.v2.contract import INVOICE, MESSAGE, v2_operation
 from payments_service.v2.errors import V2Response
 from payments_service.v2.schemas import read_json
 from payments_service.validation import validate
@@ -39,14 +40,20 @@ class MessageCreate(BaseModel):
     event_type: Literal["send", "close", "re-open", "draft"]
 
 
-@router.get("/invoices/{invoice_id}", operation_id="v2RetrieveInvoice")
+@router.get(
+    "/invoices/{invoice_id}",
+    operation_id="v2RetrieveInvoice",
+    **v2_operation(response=INVOICE, errors=[404]),
+)
 async def get_invoice(invoice_id: InvoiceId, caller: V2CallerDep, conn: ConnectionDep) -> Response:
     row = await service.get_invoice(conn, account_id=caller.account_id, invoice_id=invoice_id)
     return V2Response(wire.invoice(row))
 
 
 @router.post(
-    "/invoices/{invoice_id}/messages", status_code=201, operation_id="v2CreateInvoiceMessage"
+    "/invoices/{invoice_id}/messages",
+    operation_id="v2CreateInvoiceMessage",
+    **v2_operation(response=MESSAGE, status=201, body=MessageCreate, errors=[404]),
 )
 async def create_message(
     invoice_id: InvoiceId, request: Request, caller: V2CallerDep, conn: TransactionDep

@@ -8,6 +8,7 @@ from payments_service.paths import InvoiceId, PaymentId
 from payments_service.payments import service
 from payments_service.v2 import wire
 from payments_service.v2.auth import V2CallerDep
+from payments_service.v2.contract import PAYMENT, PAYMENTS, v2_operation
 from payments_service.v2.errors import V2Response
 from payments_service.v2.pagination import decode_cursor, encode_cursor, envelope
 from payments_service.v2.schemas import (
@@ -22,7 +23,11 @@ from payments_service.validation import validate
 router = APIRouter(tags=["v2"])
 
 
-@router.get("/invoices/{invoice_id}/payments", operation_id="v2ListPaymentsForInvoice")
+@router.get(
+    "/invoices/{invoice_id}/payments",
+    operation_id="v2ListPaymentsForInvoice",
+    **v2_operation(response=PAYMENTS, errors=[404, 422]),
+)
 async def list_payments(
     invoice_id: InvoiceId,
     request: Request,
@@ -59,7 +64,9 @@ async def list_payments(
 
 
 @router.post(
-    "/invoices/{invoice_id}/payments", status_code=201, operation_id="v2CreateInvoicePayment"
+    "/invoices/{invoice_id}/payments",
+    operation_id="v2CreateInvoicePayment",
+    **v2_operation(response=PAYMENT, status=201, body=InvoicePaymentCreate, errors=[404]),
 )
 async def create_payment(
     invoice_id: InvoiceId, request: Request, caller: V2CallerDep, conn: TransactionDep
@@ -76,7 +83,9 @@ async def create_payment(
 
 
 @router.delete(
-    "/invoices/{invoice_id}/payments/{payment_id}", operation_id="v2DeleteInvoicePayment"
+    "/invoices/{invoice_id}/payments/{payment_id}",
+    operation_id="v2DeleteInvoicePayment",
+    **v2_operation(errors=[404]),
 )
 async def delete_payment(
     invoice_id: InvoiceId, payment_id: PaymentId, caller: V2CallerDep, conn: TransactionDep

@@ -1,0 +1,171 @@
+"""The /v2 routes in the OpenAPI document: Harvest v2's JSON shapes as `v2/wire.py` writes them.
+
+Hand-written (v2's wire is plain dicts); the tests check every v2 response against them.
+"""
+
+from collections.abc import Iterable
+from typing import Any
+
+from pydantic import BaseModel
+
+from payments_service.contract import json_operation, register
+from payments_service.contract.operations import REF_PREFIX, UTC_DATETIME
+
+Schema = dict[str, Any]
+
+INTEGER: Schema = {"type": "integer"}
+TEXT: Schema = {"type": "string"}
+BOOLEAN: Schema = {"type": "boolean"}
+MONEY: Schema = {"type": "number", "description": "exact decimal"}
+DATE: Schema = {"type": "string", "format": "date"}
+TIMESTAMP: Schema = {"type": "string", "format": "date-time", "pattern": UTC_DATETIME}
+
+
+def nullable(schema: Schema) -> Schema:
+    return {**schema, "type": [schema["type"], "null"]}
+
+
+def obj(**properties: Schema) -> Schema:
+    """An object with exactly these properties, all present (null where nullable)."""
+    return {
+        "type": "object",
+        "required": list(properties),
+        "additionalProperties": False,
+        "properties": properties,
+    }
+
+
+ERROR = {"$ref": REF_PREFIX + "Error"}  # v1's, so a problem has one shape in both APIs
+V2_ERROR = register(
+    "V2Error",
+    obj(
+        code=INTEGER,
+        message=TEXT,
+        errors={"type": "array", "items": {"$ref": REF_PREFIX + "Error"}},
+    ),
+)
+USER = register(
+    "V2User",
+    obj(
+        id=INTEGER,
+        first_name=TEXT,
+        last_name=TEXT,
+        email=TEXT,
+        is_active=BOOLEAN,
+        created_at=TIMESTAMP,
+        updated_at=TIMESTAMP,
+    ),
+)
+ACCOUNTS = register(
+    "V2Accounts",
+    obj(
+        user=obj(id=INTEGER, first_name=TEXT, last_name=TEXT, email=TEXT),
+        accounts={"type": "array", "items": obj(id=INTEGER, name=TEXT, product=TEXT)},
+    ),
+)
+PAYMENT = register(
+    "V2InvoicePayment",
+    obj(
+        id=INTEGER,
+        amount=MONEY,
+        paid_at=TIMESTAMP,
+        paid_date=DATE,
+        recorded_by=TEXT,
+        recorded_by_email=TEXT,
+        notes=nullable(TEXT),
+        transaction_id=nullable(TEXT),
+        payment_gateway=obj(id=nullable(INTEGER), name=nullable(TEXT)),
+        created_at=TIMESTAMP,
+        updated_at=TIMESTAMP,
+    ),
+)
+PAYMENTS = register(
+    "V2InvoicePayments",
+    obj(
+        invoice_payments={"type": "array", "items": PAYMENT},
+        per_page=INTEGER,
+        total_pages=INTEGER,
+        total_entries=INTEGER,
+        next_page=nullable(INTEGER),
+        previous_page=nullable(INTEGER),
+        page=INTEGER,
+        links=obj(first=TEXT, next=nullable(TEXT), previous=nullable(TEXT), last=TEXT),
+    ),
+)
+INVOICE = register(
+    "V2Invoice",
+    obj(
+        id=INTEGER,
+        client=obj(id=INTEGER, name=nullable(TEXT)),
+        number=TEXT,
+        purchase_order=nullable(TEXT),
+        amount=MONEY,
+        due_amount=MONEY,
+        subject=nullable(TEXT),
+        notes=nullable(TEXT),
+        currency=TEXT,
+        state={"type": "string", "enum": ["draft", "open", "paid", "closed"]},
+        period_start=nullable(DATE),
+        period_end=nullable(DATE),
+        issue_date=DATE,
+        due_date=DATE,
+        sent_at=nullable(TIMESTAMP),
+        closed_at=nullable(TIMESTAMP),
+        created_at=TIMESTAMP,
+        updated_at=TIMESTAMP,
+    ),
+)
+MESSAGE = register(
+    "V2InvoiceMessage",
+    obj(
+        id=nullable(INTEGER),
+        sent_by=TEXT,
+        sent_by_email=TEXT,
+        sent_from=TEXT,
+        sent_from_email=TEXT,
+        recipients={"type": "array", "items": obj(name=TEXT, email=TEXT)},
+        subject=nullable(TEXT),
+        body=nullable(TEXT),
+        attach_pdf=BOOLEAN,
+        send_me_a_copy=BOOLEAN,
+        thank_you=BOOLEAN,
+        reminder=BOOLEAN,
+        send_reminder_on=nullable(DATE),
+        event_type=TEXT,
+        created_at=TIMESTAMP,
+        updated_at=TIMESTAMP,
+    ),
+)
+
+HEADERS = [
+    {
+        "name": "User-Agent",
+        "in": "header",
+        "required": True,
+        "description": "Names the calling application (400 without it, as Harvest does).",
+        "schema": TEXT,
+    }
+]
+ACCOUNT_HEADER = {
+    "name": "Harvest-Account-Id",
+    "in": "header",
+    "required": True,
+    "description": "The token's account id (403 otherwise; see GET /v2/accounts).",
+    "schema": TEXT,
+}
+
+
+def v2_operation(
+    *,
+    response: Schema | None = None,
+    status: int = 200,
+    body: type[BaseModel] | None = None,
+    errors: Iterable[int] = (),
+    account: bool = True,
+) -> dict[str, Any]:
+    """`json_operation` with v2's error shape and its User-Agent / Harvest-Account-Id headers."""
+    documented = json_operation(
+        response=response, status=status, body=body, errors=[400, *errors], error_schema=V2_ERROR
+    )
+    documented["openapi_extra"]["parameters"] = HEADERS + ([ACCOUNT_HEADER] if account else [])
+    return documented
