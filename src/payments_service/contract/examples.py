@@ -75,12 +75,15 @@ ERRORS = """<errors>
   <error code="required" field="amount">amount is required</error>
 </errors>"""
 
+INVOICES = '<invoices type="array">\n  ' + INVOICE.replace("\n", "\n  ") + "\n</invoices>"
+
 # Schema component name -> its XML example.
 EXAMPLES = {
     "Payment": PAYMENT,
     "PaymentList": PAYMENTS,
     "PaymentCreate": PAYMENT_CREATE,
     "Invoice": INVOICE,
+    "InvoiceList": INVOICES,
     "InvoiceCreate": INVOICE_CREATE,
     "Errors": ERRORS,
 }

@@ -22,7 +22,12 @@ from payments_service.wire import INVOICE, Document
 router = APIRouter(tags=["invoices"])
 
 
-@router.get("/invoices", operation_id="listInvoices", dependencies=[Depends(single_valued_query)])
+@router.get(
+    "/invoices",
+    operation_id="listInvoices",
+    dependencies=[Depends(single_valued_query)],
+    **operation(resource=INVOICE, many=True, errors=[422]),
+)
 async def list_invoices(
     filters: Annotated[InvoiceFilters, Query()],
     caller: CallerDep,
@@ -64,7 +69,11 @@ async def get_invoice(
     return respond(fmt, Document(INVOICE, row))
 
 
-@router.put("/invoices/{invoice_id}", operation_id="updateInvoice")
+@router.put(
+    "/invoices/{invoice_id}",
+    operation_id="updateInvoice",
+    **operation(resource=INVOICE, body=InvoiceUpdate, errors=[404]),
+)
 async def update_invoice(
     invoice_id: InvoiceId,
     request: Request,
@@ -79,7 +88,9 @@ async def update_invoice(
     return respond(fmt, Document(INVOICE, row))
 
 
-@router.delete("/invoices/{invoice_id}", operation_id="deleteInvoice")
+@router.delete(
+    "/invoices/{invoice_id}", operation_id="deleteInvoice", **operation(errors=[404, 422])
+)
 async def delete_invoice(
     invoice_id: InvoiceId, caller: CallerDep, conn: TransactionDep
 ) -> Response:
