@@ -60,6 +60,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         http="httptools",
         access_log=False,
         timeout_graceful_shutdown=10,
+        # uvicorn kills a worker that misses a 5 s ping; a worker still importing on a busy
+        # machine is not hung, so give it longer.
+        timeout_worker_healthcheck=30,
     )
     return 0
 
