@@ -12,6 +12,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Annotated
 
+import asyncpg
 from fastapi import Depends, Request
 
 from payments_service.accounts import repository
@@ -42,7 +43,8 @@ def format_token(account_id: int, token_id: int, secret: str) -> str:
     return f"{PREFIX}_{account_id}_{token_id}_{secret}"
 
 
-def _parse_token(token: str) -> tuple[int, int, str]:
+def parse_token(token: str) -> tuple[int, int, str]:
+    """(account id, token id, secret) of a `ps_<account>_<id>_<secret>` token."""
     parts = token.split("_", 3)
     if len(parts) != 4 or parts[0] != PREFIX:
         raise Unauthorized("Invalid token")
@@ -51,6 +53,16 @@ def _parse_token(token: str) -> tuple[int, int, str]:
         if not part.isdigit() or len(part) > MAX_ID_DIGITS:
             raise Unauthorized("Invalid token")
     return int(account), int(token_id), secret
+
+
+async def find_live_token(conn: asyncpg.Connection, token: str) -> asyncpg.Record:
+    """The token's row (with its user and account) if it exists, is not revoked and the secret
+    matches; the hashes are compared in constant time."""
+    account_id, token_id, secret = parse_token(token)
+    row = await repository.find_token(conn, account_id=account_id, token_id=token_id)
+    if row is None or not hmac.compare_digest(row["token_hash"], hash_secret(secret)):
+        raise Unauthorized("Invalid token")
+    return row
 
 
 def _credentials(header: str) -> tuple[str | None, str]:
@@ -74,10 +86,7 @@ async def authenticate(request: Request, conn: ConnectionDep) -> Caller:
     if not header:
         raise Unauthorized()
     email, token = _credentials(header)
-    account_id, token_id, secret = _parse_token(token)
-    row = await repository.find_token(conn, account_id=account_id, token_id=token_id)
-    if row is None or not hmac.compare_digest(row["token_hash"], hash_secret(secret)):
-        raise Unauthorized("Invalid token")
+    row = await find_live_token(conn, token)
     if email is not None and email.lower() != row["email"].lower():
         raise Unauthorized("Invalid token")
     if not row["is_active"]:
@@ -87,7 +96,7 @@ async def authenticate(request: Request, conn: ConnectionDep) -> Caller:
             "The invoice feature is not enabled for this account", code="invoices_disabled"
         )
     return Caller(
-        account_id=account_id, user_id=row["user_id"], name=row["name"], email=row["email"]
+        account_id=row["account_id"], user_id=row["user_id"], name=row["name"], email=row["email"]
     )
 
 

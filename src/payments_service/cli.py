@@ -96,6 +96,20 @@ def cmd_create_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_revoke_token(args: argparse.Namespace) -> int:
+    token_id = _with_connection(lambda conn: accounts.revoke_token(conn, token=args.token))
+    print(f"token {token_id} revoked", file=sys.stderr)
+    return 0
+
+
+def cmd_set_account_active(args: argparse.Namespace) -> int:
+    _with_connection(
+        lambda conn: accounts.set_account_active(conn, name=args.name, active=args.active)
+    )
+    print(f"account {args.name!r} {'enabled' if args.active else 'disabled'}", file=sys.stderr)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="payments-service", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
@@ -124,6 +138,19 @@ def parser() -> argparse.ArgumentParser:
     token.add_argument("--email", required=True)
     token.add_argument("--name")
     token.set_defaults(run=cmd_create_token)
+
+    revoke = commands.add_parser(
+        "revoke-token", help="revoke a token at once: give the whole token, or its id"
+    )
+    revoke.add_argument("token", help="ps_<account>_<id>_<secret>, or just <id>")
+    revoke.set_defaults(run=cmd_revoke_token)
+
+    for name, active, action in [("disable", False, "refused (403)"), ("enable", True, "served")]:
+        toggle = commands.add_parser(
+            f"{name}-account", help=f"{name} an account: its tokens are {action}"
+        )
+        toggle.add_argument("name")
+        toggle.set_defaults(run=cmd_set_account_active, active=active)
     return root
 
 

@@ -8,7 +8,7 @@ async def find_token(
 ) -> asyncpg.Record | None:
     return await conn.fetchrow(
         """
-        SELECT t.token_hash, u.id AS user_id, u.name, u.email,
+        SELECT t.account_id, t.id AS token_id, t.token_hash, u.id AS user_id, u.name, u.email,
                a.invoices_enabled, a.is_active
         FROM api_tokens t
         JOIN users u ON u.account_id = t.account_id AND u.id = t.user_id
@@ -77,3 +77,21 @@ async def get_user(conn: asyncpg.Connection, *, account_id: int, user_id: int) -
     )
     assert row is not None
     return row
+
+
+async def revoke_token(conn: asyncpg.Connection, *, token_id: int) -> bool:
+    """False when there is no such token or it is revoked already."""
+    revoked = await conn.fetchval(
+        "UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL "
+        "RETURNING id",
+        token_id,
+    )
+    return revoked is not None
+
+
+async def set_active(conn: asyncpg.Connection, *, name: str, active: bool) -> bool:
+    """False when there is no account of that name."""
+    found = await conn.fetchval(
+        "UPDATE accounts SET is_active = $2 WHERE name = $1 RETURNING id", name, active
+    )
+    return found is not None

@@ -37,3 +37,20 @@ async def create_token(
             conn, account_id=account_id, user_id=user_id, token_hash=auth.hash_secret(secret)
         )
     return auth.format_token(account_id, token_id, secret)
+
+
+async def revoke_token(conn: asyncpg.Connection, *, token: str) -> int:
+    """Revoke a token given whole (its secret must match) or by its id; returns the id."""
+    if token.isdigit() and len(token) <= auth.MAX_ID_DIGITS:
+        token_id = int(token)
+    else:
+        token_id = (await auth.find_live_token(conn, token))["token_id"]
+    if not await repository.revoke_token(conn, token_id=token_id):
+        raise Unprocessable(f"No live token with id {token_id}", code="not_found")
+    return token_id
+
+
+async def set_account_active(conn: asyncpg.Connection, *, name: str, active: bool) -> None:
+    """Disable an account (its tokens get 403) or enable it again."""
+    if not await repository.set_active(conn, name=name, active=active):
+        raise Unprocessable(f"No account named {name!r}", code="not_found")
