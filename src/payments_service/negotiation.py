@@ -56,7 +56,8 @@ def negotiate(accept: str | None) -> Format | None:
     return best[1] if best else None
 
 
-def response_format(request: Request) -> Format:
+async def response_format(request: Request) -> Format:
+    # async on purpose: FastAPI runs a plain `def` dependency in a thread, a costly hop per request.
     fmt = negotiate(request.headers.get("accept"))
     if fmt is None:
         raise NotAcceptable("This service answers application/xml or application/json")

@@ -10,6 +10,7 @@ from starlette.responses import Response
 from payments_service.auth import CallerDep
 from payments_service.contract import operation
 from payments_service.database import ConnectionDep, TransactionDep
+from payments_service.fast_route import FastRoute
 from payments_service.idempotency.service import idempotent
 from payments_service.negotiation import FormatDep, read_body, respond
 from payments_service.paths import InvoiceId, PaymentId
@@ -18,7 +19,7 @@ from payments_service.payments.schemas import PaymentCreate
 from payments_service.validation import validate
 from payments_service.wire import PAYMENT, Document
 
-router = APIRouter(tags=["payments"])
+router = APIRouter(tags=["payments"], route_class=FastRoute)
 
 COLLECTION = "/invoices/{invoice_id}/payments"
 ITEM = "/invoices/{invoice_id}/payments/{payment_id}"
