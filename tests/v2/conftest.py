@@ -1,8 +1,13 @@
-"""Helpers for /v2 tests: the headers a Harvest v2 client sends."""
+"""Helpers for /v2 tests: the headers a Harvest v2 client sends; the in-scope Harvest spec."""
+
+import json
+from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.conftest import Account
+from tests.v2.harvest_spec import in_scope_spec
 
 USER_AGENT = "PaymentsTests (tests@example.com)"
 
@@ -19,3 +24,12 @@ async def v2_post(
     client: httpx.AsyncClient, account: Account, path: str, body: dict[str, object]
 ) -> httpx.Response:
     return await client.post(f"/v2{path}", json=body, headers=v2_headers(account))
+
+
+@pytest.fixture(scope="session")
+def harvest_spec_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Harvest's v2 description, in-scope paths only, as JSON (YAML's integer status keys
+    are not valid OpenAPI once parsed; JSON writes them as strings)."""
+    path = tmp_path_factory.mktemp("harvest-spec") / "harvest-v2-in-scope.json"
+    path.write_text(json.dumps(in_scope_spec()))
+    return path

@@ -1,0 +1,55 @@
+"""The in-scope part of Harvest's own v2 OpenAPI description, for the client and schemathesis.
+
+Reads the shared spec (or `HARVEST_V2_SPEC`), keeps the operations this service serves under
+/v2, and only the components they reference.
+"""
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+SPEC = Path(os.environ.get("HARVEST_V2_SPEC", ROOT.parent / "shared/spec/harvest-v2-openapi.yaml"))
+
+IN_SCOPE = {
+    "/invoices": ["get"],
+    "/invoices/{invoiceId}": ["get"],
+    "/invoices/{invoiceId}/messages": ["post"],
+    "/invoices/{invoiceId}/payments": ["get", "post"],
+    "/invoices/{invoiceId}/payments/{paymentId}": ["delete"],
+    "/users/me": ["get"],
+}
+
+
+def _refs(node: Any) -> set[str]:
+    if isinstance(node, dict):
+        found = {node["$ref"].rsplit("/", 1)[1]} if "$ref" in node else set()
+        return found.union(*(_refs(value) for value in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_refs(item) for item in node))
+    return set()
+
+
+def in_scope_spec() -> dict[str, Any]:
+    spec = yaml.safe_load(SPEC.read_text())
+    paths = {
+        path: {method: spec["paths"][path][method] for method in methods}
+        for path, methods in IN_SCOPE.items()
+    }
+    schemas = spec["components"]["schemas"]
+    wanted: set[str] = set()
+    todo = _refs(paths)
+    while todo:
+        name = todo.pop()
+        wanted.add(name)
+        todo |= _refs(schemas[name]) - wanted
+    return {
+        **spec,
+        "paths": paths,
+        "components": {
+            "securitySchemes": spec["components"]["securitySchemes"],
+            "schemas": {name: schemas[name] for name in sorted(wanted)},
+        },
+    }
