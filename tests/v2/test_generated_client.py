@@ -91,6 +91,10 @@ async def test_the_generated_client_lists_creates_and_deletes_payments_and_reads
         date(2008, 2, 6),
     )
 
+    invoices = (await api("list_invoices").asyncio_detailed(client=client, state="open")).parsed
+    assert isinstance(invoices, m.Invoices) and invoices.additional_properties == {}
+    assert [(i.id, i.due_amount) for i in invoices.invoices] == [(int(invoice_id), 74.5)]
+
     deleted = await api("delete_invoice_payment").asyncio_detailed(
         invoice_id, str(payment.id), client=client
     )

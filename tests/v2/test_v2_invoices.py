@@ -97,3 +97,73 @@ async def test_emails_unknown_events_and_illegal_transitions_are_422_and_change_
     assert response.status_code == 422
     assert response.json()["code"] == 422
     assert await snapshot(db) == before
+
+
+async def v2_invoices(
+    client: httpx.AsyncClient, account: Account, **params: object
+) -> httpx.Response:
+    return await client.get("/v2/invoices", params=params, headers=v2_headers(account))
+
+
+async def test_the_list_is_the_v2_envelope_newest_issued_first(
+    client: httpx.AsyncClient, owner: Account, stranger: Account
+) -> None:
+    ids = [await create_invoice(client, owner, number=str(n)) for n in (1, 2, 3)]
+    await create_invoice(client, stranger)
+    response = await v2_invoices(client, owner, per_page=2)
+    assert response.status_code == 200
+    body = response.json()
+    assert [i["id"] for i in body["invoices"]] == ids[::-1][:2]  # same issue date: newest id
+    assert (body["total_entries"], body["total_pages"], body["page"], body["next_page"]) == (
+        3,
+        2,
+        1,
+        2,
+    )
+    assert body["links"]["next"] == "http://testserver/v2/invoices?page=2&per_page=2"
+    second = (await client.get(body["links"]["next"], headers=v2_headers(owner))).json()
+    assert [i["id"] for i in second["invoices"]] == [ids[0]]
+    assert (second["previous_page"], second["next_page"]) == (1, None)
+
+
+async def test_state_open_includes_v1_partial_and_filters_combine(
+    client: httpx.AsyncClient, owner: Account
+) -> None:
+    draft = await create_invoice(client, owner, number="d", sent=False)
+    opened = await create_invoice(client, owner, number="o")
+    partial = await create_invoice(client, owner, number="p")
+    await v2_post(client, owner, f"/invoices/{partial}/payments", {"amount": 1})
+
+    async def ids(**params: object) -> list[int]:
+        body = (await v2_invoices(client, owner, **params)).json()
+        return sorted(invoice["id"] for invoice in body["invoices"])
+
+    assert await ids(state="open") == [opened, partial]
+    assert await ids(state="draft") == [draft]
+    assert await ids(state="paid") == []
+    assert await ids(client_id=11, **{"from": "2008-02-06", "to": "2008-02-06"}) == [
+        draft,
+        opened,
+        partial,
+    ]
+    assert await ids(client_id=12) == []
+    assert await ids(**{"from": "2008-02-07"}) == []
+    assert await ids(project_id=1) == []
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"state": "partial"},
+        {"per_page": 2001},
+        {"page": 0},
+        {"from": "2008-13-01"},
+        {"client_id": 0},
+    ],
+)
+async def test_bad_list_parameters_are_422(
+    client: httpx.AsyncClient, owner: Account, params: dict
+) -> None:
+    response = await v2_invoices(client, owner, **params)
+    assert response.status_code == 422
+    assert response.json()["code"] == 422

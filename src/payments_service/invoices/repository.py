@@ -79,10 +79,8 @@ async def lock(
     )
 
 
-async def list_page(
-    conn: asyncpg.Connection, *, account_id: int, query: Query, limit: int, offset: int
-) -> list[asyncpg.Record]:
-    """Newest issued first (ties: newest created first)."""
+def _where(account_id: int, query: Query) -> tuple[str, list[object]]:
+    """The WHERE clause of a list query and its arguments ($1 is the account)."""
     conditions = ["account_id = $1", "deleted_at IS NULL"]
     args: list[object] = [account_id]
 
@@ -102,13 +100,27 @@ async def list_page(
         where("due_at < {}", query.due_before)
     if query.updated_since is not None:
         where("updated_at >= {}", query.updated_since)
+    return " AND ".join(conditions), args
+
+
+async def list_page(
+    conn: asyncpg.Connection, *, account_id: int, query: Query, limit: int, offset: int
+) -> list[asyncpg.Record]:
+    """Newest issued first (ties: newest created first)."""
+    where, args = _where(account_id, query)
     args.extend([limit, offset])
     rows: list[asyncpg.Record] = await conn.fetch(
-        f"SELECT {COLUMNS} FROM invoices WHERE {' AND '.join(conditions)} "
+        f"SELECT {COLUMNS} FROM invoices WHERE {where} "
         f"ORDER BY issued_at DESC, id DESC LIMIT ${len(args) - 1} OFFSET ${len(args)}",
         *args,
     )
     return rows
+
+
+async def count(conn: asyncpg.Connection, *, account_id: int, query: Query) -> int:
+    where, args = _where(account_id, query)
+    total: int = await conn.fetchval(f"SELECT count(*) FROM invoices WHERE {where}", *args)
+    return total
 
 
 async def insert(

@@ -106,6 +106,11 @@ async def list_invoices(
     )
 
 
+async def count_invoices(conn: asyncpg.Connection, *, account_id: int, query: Query) -> int:
+    """How many invoices the list shows over all its pages (v2's `total_entries`)."""
+    return await repository.count(conn, account_id=account_id, query=query)
+
+
 async def create_invoice(
     conn: asyncpg.Connection, *, account_id: int, data: InvoiceCreate
 ) -> asyncpg.Record:

@@ -79,10 +79,12 @@ PAYMENT = register(
         updated_at=TIMESTAMP,
     ),
 )
-PAYMENTS = register(
-    "V2InvoicePayments",
-    obj(
-        invoice_payments={"type": "array", "items": PAYMENT},
+
+
+def envelope(key: str, item: Schema) -> Schema:
+    """v2's list envelope around `key`'s items."""
+    return obj(
+        **{key: {"type": "array", "items": item}},
         per_page=INTEGER,
         total_pages=INTEGER,
         total_entries=INTEGER,
@@ -90,8 +92,10 @@ PAYMENTS = register(
         previous_page=nullable(INTEGER),
         page=INTEGER,
         links=obj(first=TEXT, next=nullable(TEXT), previous=nullable(TEXT), last=TEXT),
-    ),
-)
+    )
+
+
+PAYMENTS = register("V2InvoicePayments", envelope("invoice_payments", PAYMENT))
 INVOICE = register(
     "V2Invoice",
     obj(
@@ -115,6 +119,7 @@ INVOICE = register(
         updated_at=TIMESTAMP,
     ),
 )
+INVOICES = register("V2Invoices", envelope("invoices", INVOICE))
 MESSAGE = register(
     "V2InvoiceMessage",
     obj(

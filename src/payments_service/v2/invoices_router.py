@@ -2,22 +2,25 @@
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict
 from starlette.responses import Response
 
 from payments_service import ledger
 from payments_service.database import ConnectionDep, TransactionDep
 from payments_service.invoices import service
+from payments_service.invoices.repository import Query as InvoiceQuery
+from payments_service.ledger import InvoiceState
 from payments_service.paths import InvoiceId
 from payments_service.v2 import wire
 from payments_service.v2.auth import V2CallerDep
-from payments_service.v2.contract import INVOICE, MESSAGE, v2_operation
+from payments_service.v2.contract import INVOICE, INVOICES, MESSAGE, v2_operation
 from payments_service.v2.errors import V2Response
-from payments_service.v2.schemas import read_json
-from payments_service.validation import validate
+from payments_service.v2.pagination import envelope
+from payments_service.v2.schemas import PageNumber, PerPage, UpdatedSince, read_json
+from payments_service.validation import Date, validate
 
 router = APIRouter(tags=["v2"])
 
@@ -38,6 +41,59 @@ class MessageCreate(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     event_type: Literal["send", "close", "re-open", "draft"]
+
+
+# v2's `open` is v1's `open` and `partial`.
+STATE_FILTERS = {
+    "draft": (InvoiceState.DRAFT.value,),
+    "open": (InvoiceState.OPEN.value, InvoiceState.PARTIAL.value),
+    "paid": (InvoiceState.PAID.value,),
+    "closed": (InvoiceState.CLOSED.value,),
+}
+Id = Annotated[int | None, Query(ge=1, le=2**63 - 1)]
+
+
+@router.get(
+    "/invoices",
+    operation_id="v2ListInvoices",
+    **v2_operation(response=INVOICES, errors=[422]),
+)
+async def list_invoices(
+    request: Request,
+    caller: V2CallerDep,
+    conn: ConnectionDep,
+    client_id: Id = None,
+    project_id: Id = None,
+    updated_since: UpdatedSince = None,
+    issued_from: Annotated[Date | None, Query(alias="from")] = None,
+    issued_to: Annotated[Date | None, Query(alias="to")] = None,
+    state: Literal["draft", "open", "paid", "closed"] | None = None,
+    page: PageNumber = 1,
+    per_page: PerPage = 2000,
+) -> Response:
+    """Newest issued first. Invoices here belong to no project: a `project_id` finds none."""
+    query = InvoiceQuery(
+        states=STATE_FILTERS[state] if state else None,
+        client_id=client_id,
+        issued_from=issued_from,
+        issued_to=issued_to,
+        updated_since=updated_since,
+    )
+    rows: list[Any] = []
+    total = 0
+    if project_id is None:
+        account_id = caller.account_id
+        rows = await service.list_invoices(
+            conn, account_id=account_id, query=query, page=page, per_page=per_page
+        )
+        total = await service.count_invoices(conn, account_id=account_id, query=query)
+    items = [wire.invoice(row) for row in rows]
+    skipped = (page - 1) * per_page
+    return V2Response(
+        envelope(
+            "invoices", items, request=request, total=total, skipped=skipped, per_page=per_page
+        )
+    )
 
 
 @router.get(
