@@ -20,14 +20,22 @@ CHECKS = ",".join(
         "response_schema_conformance",
     ]
 )
-# Generated ids would only ever find nothing: mostly use a real invoice and real payments.
+# Generated ids would only ever find nothing: mostly use real invoices and payments. Messages
+# get their own invoice, so closing it does not stop payments on the other.
 CONFIG = """
 [parameters]
 "path.invoiceId" = {{ dictionary = "invoices", probability = 0.8 }}
 "path.paymentId" = {{ dictionary = "payments", probability = 0.5 }}
 
+[[operations]]
+include-path = "/invoices/{{invoiceId}}/messages"
+parameters = {{ "path.invoiceId" = {{ dictionary = "messaged", probability = 0.8 }} }}
+
 [dictionaries.invoices]
 values = ["{invoice_id}"]
+
+[dictionaries.messaged]
+values = ["{messaged_id}"]
 
 [dictionaries.payments]
 values = {payment_ids}
@@ -43,6 +51,7 @@ async def test_schemathesis_finds_no_server_error_and_no_answer_that_breaks_harv
     account = await make_account(db, "Fuzzed")
     async with httpx.AsyncClient(base_url=live_server) as http:
         invoice_id = await create_invoice(http, account, amount="1000000.00")
+        messaged_id = await create_invoice(http, account, number="messages")
         payment_ids = [
             (
                 await v2_post(http, account, f"/invoices/{invoice_id}/payments", {"amount": 1})
@@ -51,7 +60,11 @@ async def test_schemathesis_finds_no_server_error_and_no_answer_that_breaks_harv
         ]
     config = tmp_path / "schemathesis.toml"
     config.write_text(
-        CONFIG.format(invoice_id=invoice_id, payment_ids=[str(id_) for id_ in payment_ids])
+        CONFIG.format(
+            invoice_id=invoice_id,
+            messaged_id=messaged_id,
+            payment_ids=[str(id_) for id_ in payment_ids],
+        )
     )
 
     process = await asyncio.create_subprocess_exec(

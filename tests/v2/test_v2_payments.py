@@ -299,3 +299,17 @@ async def test_another_accounts_invoice_is_a_404_and_unchanged(
     assert (await pay(client, stranger, invoice_id, amount=1)).status_code == 404
     assert (await v2_list(client, stranger, invoice_id)).status_code == 404
     assert await snapshot(db) == before
+
+
+async def test_an_idempotency_key_replays_the_first_answer_as_in_v1(
+    client: httpx.AsyncClient, owner: Account, db: asyncpg.Pool
+) -> None:
+    invoice_id = await create_invoice(client, owner)
+    headers = {**v2_headers(owner), "Idempotency-Key": "retry-1"}
+    url = f"/v2/invoices/{invoice_id}/payments"
+    first = await client.post(url, json={"amount": 10}, headers=headers)
+    again = await client.post(url, json={"amount": 10}, headers=headers)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.content == first.content
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert await db.fetchval("SELECT count(*) FROM payments") == 1

@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from payments_service import ledger
 from payments_service.database import ConnectionDep, TransactionDep
+from payments_service.idempotency.service import idempotent
 from payments_service.invoices import service
 from payments_service.invoices.repository import Query as InvoiceQuery
 from payments_service.ledger import InvoiceState
@@ -111,6 +112,7 @@ async def get_invoice(invoice_id: InvoiceId, caller: V2CallerDep, conn: Connecti
     operation_id="v2CreateInvoiceMessage",
     **v2_operation(response=MESSAGE, status=201, body=MessageCreate, errors=[404]),
 )
+@idempotent
 async def create_message(
     invoice_id: InvoiceId, request: Request, caller: V2CallerDep, conn: TransactionDep
 ) -> Response:

@@ -4,6 +4,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from payments_service.database import ConnectionDep, TransactionDep
+from payments_service.idempotency.service import idempotent
 from payments_service.paths import InvoiceId, PaymentId
 from payments_service.payments import service
 from payments_service.v2 import wire
@@ -68,6 +69,7 @@ async def list_payments(
     operation_id="v2CreateInvoicePayment",
     **v2_operation(response=PAYMENT, status=201, body=InvoicePaymentCreate, errors=[404]),
 )
+@idempotent
 async def create_payment(
     invoice_id: InvoiceId, request: Request, caller: V2CallerDep, conn: TransactionDep
 ) -> Response:
