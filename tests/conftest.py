@@ -236,7 +236,7 @@ def start_server(
         env=environment,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90  # a loaded machine restarts slow workers a few times
     while True:
         try:
             if httpx.get(f"{base}/openapi.json", timeout=1).status_code == 200:
