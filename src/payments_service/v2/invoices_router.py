@@ -110,7 +110,7 @@ async def get_invoice(invoice_id: InvoiceId, caller: V2CallerDep, conn: Connecti
 @router.post(
     "/invoices/{invoice_id}/messages",
     operation_id="v2CreateInvoiceMessage",
-    **v2_operation(response=MESSAGE, status=201, body=MessageCreate, errors=[404]),
+    **v2_operation(response=MESSAGE, status=201, body=MessageCreate, errors=[404, 409]),
 )
 @idempotent
 async def create_message(

@@ -67,7 +67,7 @@ async def list_payments(
 @router.post(
     "/invoices/{invoice_id}/payments",
     operation_id="v2CreateInvoicePayment",
-    **v2_operation(response=PAYMENT, status=201, body=InvoicePaymentCreate, errors=[404]),
+    **v2_operation(response=PAYMENT, status=201, body=InvoicePaymentCreate, errors=[404, 409]),
 )
 @idempotent
 async def create_payment(
