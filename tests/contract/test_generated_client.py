@@ -1,8 +1,6 @@
 """A consuming service's view: a client generated from the live /openapi.json, used for real."""
 
 import importlib
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -14,6 +12,7 @@ import pytest
 
 from tests.conftest import make_account
 from tests.contract.checker import ContractChecker
+from tests.openapi_client import generated_client
 
 PACKAGE = "payments_client"
 
@@ -24,27 +23,8 @@ def generated(live_server: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
     root = tmp_path_factory.mktemp("generated")
     document = root / "openapi.json"
     document.write_bytes(httpx.get(f"{live_server}/openapi.json").content)
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "openapi_python_client",
-            "generate",
-            "--path",
-            str(document),
-            "--meta",
-            "none",
-            "--output-path",
-            str(root / PACKAGE),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    sys.path.insert(0, str(root))
-    try:
-        yield importlib.import_module(PACKAGE)
-    finally:
-        sys.path.remove(str(root))
+    with generated_client(document, PACKAGE) as package:
+        yield package
 
 
 def module(generated: ModuleType, name: str) -> ModuleType:

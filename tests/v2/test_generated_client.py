@@ -2,9 +2,6 @@
 against the running service: its requests are accepted and our answers parse into its models."""
 
 import importlib
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -16,29 +13,16 @@ import httpx
 import pytest
 
 from tests.conftest import create_invoice, make_account
+from tests.openapi_client import generated_client
 from tests.v2.conftest import USER_AGENT
 
-BIN = Path(sys.executable).parent
 PACKAGE = "harvestapp_api_client"  # openapi-python-client's name for the spec's title
 
 
 @pytest.fixture(scope="session")
-def generated(
-    harvest_spec_file: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ModuleType]:
-    out = tmp_path_factory.mktemp("generated")
-    subprocess.run(
-        [BIN / "openapi-python-client", "generate", "--path", harvest_spec_file, "--meta", "none"],
-        cwd=out,
-        env={**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"},
-        check=True,
-        capture_output=True,
-    )
-    sys.path.insert(0, str(out))
-    try:
-        yield importlib.import_module(PACKAGE)
-    finally:
-        sys.path.remove(str(out))
+def generated(harvest_spec_file: Path) -> Iterator[ModuleType]:
+    with generated_client(harvest_spec_file, PACKAGE) as package:
+        yield package
 
 
 def api(name: str) -> Any:
