@@ -23,7 +23,8 @@ def format_decimal(value: Decimal) -> str:
 
 
 def format_datetime(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """2008-02-14T19:36:52Z: in UTC, to the second (isoformat: twice as fast as strftime)."""
+    return value.astimezone(UTC).isoformat(timespec="seconds").removesuffix("+00:00") + "Z"
 
 
 class Kind(Enum):

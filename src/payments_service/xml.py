@@ -1,5 +1,8 @@
 """XML in and out, Harvest v1 style: typed elements, `nil="true"`, `<errors><error>`."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError
 from xml.sax.saxutils import escape, quoteattr
@@ -9,22 +12,56 @@ from defusedxml.ElementTree import fromstring
 from starlette.responses import Response
 
 from payments_service.errors import BadRequest, Unprocessable
-from payments_service.wire import Document, Errors, Resource, Row
+from payments_service.wire import Document, Errors, Kind, Resource, Row
 
 DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
+# Kinds whose text is digits, signs, dots, dashes and colons: never anything to escape.
+PLAIN_KINDS = {Kind.INTEGER, Kind.DECIMAL, Kind.DATE, Kind.DATETIME, Kind.BOOLEAN}
+
+
+@dataclass(frozen=True)
+class _Element:
+    """One field's element, its tags written once per resource instead of once per value."""
+
+    key: str
+    open: str
+    close: str
+    nil: str
+    text: Callable[[Any], str]
+    escaped: bool
+
+
+@cache
+def _elements(resource: Resource) -> tuple[_Element, ...]:
+    elements = []
+    for field in resource.fields:
+        name, kind = field.name, field.kind
+        typed = f' type="{kind.value}"' if kind.value else ""
+        elements.append(
+            _Element(
+                key=field.key,
+                open=f"<{name}{typed}>",
+                close=f"</{name}>",
+                nil=f'<{name}{typed} nil="true"></{name}>',
+                text=kind.text,
+                escaped=kind not in PLAIN_KINDS,
+            )
+        )
+    return tuple(elements)
 
 
 def _row(resource: Resource, row: Row, indent: str) -> list[str]:
     lines = [f"{indent}<{resource.root}>"]
     inner = indent + "  "
-    for field in resource.fields:
-        value = row[field.key]
-        name = field.name
-        typed = f' type="{field.kind.value}"' if field.kind.value else ""
+    for element in _elements(resource):
+        value = row[element.key]
         if value is None:
-            lines.append(f'{inner}<{name}{typed} nil="true"></{name}>')
+            lines.append(inner + element.nil)
         else:
-            lines.append(f"{inner}<{name}{typed}>{escape(field.kind.text(value))}</{name}>")
+            text = element.text(value)
+            if element.escaped:
+                text = escape(text)
+            lines.append(f"{inner}{element.open}{text}{element.close}")
     lines.append(f"{indent}</{resource.root}>")
     return lines
 
