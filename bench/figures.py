@@ -12,6 +12,9 @@ class Figures:
     p50_ms: float
     p99_ms: float
     p999_ms: float
+    # CPU microseconds per request (answered or not), where measured
+    service_cpu_us: float | None = None
+    db_cpu_us: float | None = None
 
     @property
     def per_second(self) -> float:

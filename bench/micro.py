@@ -26,6 +26,7 @@ PAYMENT_XML = (
 # One row with every column the request path reads (token, invoice and payment columns).
 ROW: dict[str, Any] = {
     "token_hash": hash_secret(SECRET),
+    "account_id": 1,
     "user_id": 1,
     "name": "Bench Runner",
     "email": "bench@bench.example",

@@ -65,6 +65,10 @@ def _rows(name: str) -> int:
     return int(name.rsplit(", ", 1)[1].split()[0])
 
 
+def _cpu(us: float | None) -> str:
+    return f"{us:>7.0f}" if us is not None else f"{'-':>7}"
+
+
 def table(result: dict[str, Any]) -> str:
     baseline = _rate(result, BASELINE)
     machine = result["machine"]
@@ -77,15 +81,20 @@ def table(result: dict[str, Any]) -> str:
         f"{settings['seconds']:g} s per run, pool {settings['db_pool_size']} per worker",
         "",
         f"{'run':<36} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'p99.9 ms':>9} "
-        f"{'errors':>6} {'x base':>7}",
+        f"{'errors':>6} {'x base':>7} {'svc us':>7} {'db us':>7}",
     ]
     for name, run in result["runs"].items():
         lines.append(
             f"{name:<36} {run['per_second']:>8.0f} {run['p50_ms']:>8.1f} {run['p99_ms']:>8.1f} "
-            f"{run['p999_ms']:>9.1f} {run['errors']:>6} {run['per_second'] / baseline:>7.2f}"
+            f"{run['p999_ms']:>9.1f} {run['errors']:>6} {run['per_second'] / baseline:>7.2f} "
+            f"{_cpu(run['service_cpu_us'])} {_cpu(run['db_cpu_us'])}"
         )
+    lines.append(
+        "svc us / db us: CPU microseconds per request in the service's workers (for the "
+        "baseline: its asyncpg clients) / in PostgreSQL"
+    )
     lines.append("")
-    lines.append("in-process request path, no database (us per request, best of 5):")
+    lines.append("in-process request path, no database (CPU us per request, best of 5):")
     lines.extend(f"  {name:<34} {us:>8.1f}" for name, us in result["micro_us"].items())
     lines.append(f"worker RSS after the runs (MB): {result['worker_rss_mb']}")
     lines.append("")

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import uvloop
 
-from bench import micro, report, scenarios, seed, server
+from bench import cpu, micro, report, scenarios, seed, server
 from payments_service.database import start_embedded
 from payments_service.schema import migrate
 
@@ -88,9 +88,22 @@ def main() -> int:
     stamp = time.strftime("%Y%m%d-%H%M%S")
     log = RESULTS / f"service-{stamp}.log"
 
+    meters: dict[str, Any] = {}
+
     def record(name: str, run: Any) -> None:
+        """Run and keep its figures, with the CPU the workers and PostgreSQL spent on it."""
         print(f"  {name} ...", flush=True)
-        figures[name] = run()
+        workers = meters["service"].worker_processes() if "service" in meters else []
+        db = meters.get("postgres")
+        before = cpu.processes_cpu(workers), cpu.postgres_cpu(db) if db else 0.0
+        result = run()
+        after = cpu.processes_cpu(workers), cpu.postgres_cpu(db) if db else 0.0
+        answered = max(1, result.requests + result.errors)
+        if workers and result.service_cpu_us is None:  # the baseline measures its own
+            result.service_cpu_us = round((after[0] - before[0]) / answered * 1e6, 1)
+        if db:
+            result.db_cpu_us = round((after[1] - before[1]) / answered * 1e6, 1)
+        figures[name] = result
 
     load_before = os.getloadavg()[0]
     print("micro-benchmark (in-process, no database) ...", flush=True)
@@ -114,9 +127,13 @@ def main() -> int:
         listed = invoices("list-", 100, payments_each=10)
         spread = invoices("spread-", 1000)
         for_baseline = invoices("baseline-", 1000)
+        _with_connection(url, seed.analyze)
         rows_small = _with_connection(url, seed.payment_count)
+        data_directory = _with_connection(url, lambda c: c.fetchval("SHOW data_directory"))
+        meters["postgres"] = cpu.postmaster(data_directory)
 
         with server.running(url, workers=args.workers, pool_size=pool_size, log=log) as service:
+            meters["service"] = service
             target = scenarios.Target(service.base_url, token, seconds, args.connections)
             print(f"service: {args.workers} workers on {service.base_url}", flush=True)
             warm = scenarios.Target(service.base_url, token, 2, args.connections)
@@ -135,6 +152,7 @@ def main() -> int:
             hot_large = invoices("hot-large-", 1, payments_each=10_000)
             filler = (100_000 - _with_connection(url, seed.payment_count)) // 100
             invoices("filler-", filler, payments_each=100)
+            _with_connection(url, seed.analyze)
             rows_large = _with_connection(url, seed.payment_count)
             record(
                 f"3 list 10 XML, {rows_large} rows",
@@ -170,8 +188,10 @@ def main() -> int:
                 lambda: scenarios.post_payments_at_rate(target, spread, rate, max(seconds, 5)),
             )
             rss_mb = service.worker_rss_mb()
+        del meters["service"]
 
         with server.running(url, workers=1, pool_size=args.connections, log=log) as service:
+            meters["service"] = service
             target = scenarios.Target(service.base_url, token, seconds, args.connections)
             print(f"service: 1 worker on {service.base_url}", flush=True)
             warm = scenarios.Target(service.base_url, token, 2, args.connections)

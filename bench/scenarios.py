@@ -103,4 +103,7 @@ def baseline(
     if any(run.returncode for run in runs):
         raise SystemExit("bench: the baseline failed")
     latencies = [latency for result in results for latency in result["latencies"]]
-    return from_latencies(latencies, 0, max(result["seconds"] for result in results))
+    figures = from_latencies(latencies, 0, max(result["seconds"] for result in results))
+    client_cpu = sum(result["cpu_seconds"] for result in results)
+    figures.service_cpu_us = round(client_cpu / max(1, len(latencies)) * 1e6, 1)
+    return figures
