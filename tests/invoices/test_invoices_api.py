@@ -279,6 +279,55 @@ async def test_an_invoice_shows_as_harvest_rendered_it(
     assert values["sent-at"].endswith("Z")  # type: ignore[union-attr]
 
 
+# --- POST /invoices -------------------------------------------------------------------------
+
+
+async def test_a_new_invoice_ignores_state_and_due_amount_and_defaults_its_dates(
+    client: httpx.AsyncClient, owner: Account
+) -> None:
+    today = datetime.now(UTC).date().isoformat()
+    response = await client.post(
+        "/invoices",
+        json={
+            "client_id": 3,
+            "number": "N",
+            "currency": "eur",
+            "amount": 12.5,
+            "state": "paid",
+            "due_amount": 0,
+        },
+        headers={**owner.auth, **JSON},
+    )
+
+    assert response.status_code == 201
+    invoice = response.json()["invoice"]
+    assert response.headers["Location"] == f"/invoices/{invoice['id']}"
+    assert (invoice["state"], invoice["amount"], invoice["due_amount"]) == ("draft", 12.5, 12.5)
+    assert (invoice["currency"], invoice["issued_at"], invoice["due_at"]) == ("EUR", today, today)
+
+
+async def test_a_duplicate_number_or_missing_fields_get_422_and_change_nothing(
+    client: httpx.AsyncClient, owner: Account, db: asyncpg.Pool
+) -> None:
+    await new_invoice(client, owner, number="2008-001")
+    before = await snapshot(db)
+
+    duplicate = await client.post(
+        "/invoices",
+        json={"client_id": 1, "number": "2008-001", "currency": "USD", "amount": 1},
+        headers={**owner.auth, **JSON},
+    )
+    missing = await client.post("/invoices", json={"notes": "x"}, headers={**owner.auth, **JSON})
+
+    assert duplicate.status_code == 422
+    assert (first_error(duplicate)["code"], first_error(duplicate)["field"]) == ("taken", "number")
+    assert missing.status_code == 422
+    assert {(e["code"], e["field"]) for e in missing.json()["errors"]} == {
+        ("required", field) for field in ("client_id", "number", "currency", "amount")
+    }
+    assert await snapshot(db) == before
+
+
 # --- PUT /invoices/{id} -----------------------------------------------------------------------
 
 
