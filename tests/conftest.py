@@ -239,7 +239,7 @@ def start_server(
     deadline = time.monotonic() + 90  # a loaded machine restarts slow workers a few times
     while True:
         try:
-            if httpx.get(f"{base}/openapi.json", timeout=1).status_code == 200:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
                 break
         except httpx.HTTPError:
             pass
