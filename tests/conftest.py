@@ -217,7 +217,11 @@ def free_port() -> int:
 
 
 def start_server(
-    database_url: str, *, workers: int = 2, env: dict[str, str] | None = None
+    database_url: str,
+    *,
+    workers: int = 2,
+    env: dict[str, str] | None = None,
+    stderr: int | None = None,
 ) -> tuple[subprocess.Popen[bytes], str]:
     """`payments-service serve` on a free port, once it answers: the process and its base URL."""
     port = free_port()
@@ -234,6 +238,8 @@ def start_server(
             str(workers),
         ],
         env=environment,
+        stderr=stderr,
+        start_new_session=True,  # its own process group, so a test can kill it whole
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90  # a loaded machine restarts slow workers a few times

@@ -25,6 +25,7 @@ EXPECTED = {
     "delete": {200, 404},  # 404: someone else deleted it first
     "close": {200, 422},
     "re_open": {200, 422},
+    "edit": {200, 422},
 }
 
 
@@ -73,9 +74,12 @@ class Workload:
             elif roll < 0.85 and self.paid:
                 budget[0] -= 1
                 await self._delete(http, *rng.choice(self.paid))
-            else:
+            elif roll < 0.93:
                 budget[0] -= 1
                 await self._message(http, invoice_id, rng.choice(["close", "re_open"]))
+            else:
+                budget[0] -= 1
+                await self._edit(http, invoice_id, f"{rng.randint(800, 1200)}.00")
 
     async def _send(
         self, op: Op, http: httpx.AsyncClient, method: str, url: str, **kw: object
@@ -120,6 +124,17 @@ class Workload:
         action = "mark_as_closed" if kind == "close" else "re_open"
         await self._send(
             Op(kind, invoice_id), http, "POST", f"/invoices/{invoice_id}/messages/{action}"
+        )
+
+    async def _edit(self, http: httpx.AsyncClient, invoice_id: int, amount: str) -> None:
+        """A new invoice amount; 422 when it is below what is already paid."""
+        await self._send(
+            Op("edit", invoice_id),
+            http,
+            "PUT",
+            f"/invoices/{invoice_id}",
+            content=f"<invoice><amount>{amount}</amount></invoice>",
+            headers=XML,
         )
 
     def statuses(self) -> Counter[str]:

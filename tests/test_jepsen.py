@@ -22,7 +22,9 @@ WORKERS = 4
 
 @pytest.fixture(scope="module")
 def server(database_url: str) -> Iterator[str]:
-    process, base = start_server(database_url, workers=WORKERS)
+    # Up to ~100 requests at once queue for 40 connections behind 5 hot invoice locks: on a slow
+    # machine that wait can pass the default 2 s (a 503); this test is about correctness.
+    process, base = start_server(database_url, workers=WORKERS, env={"DB_POOL_TIMEOUT": "30"})
     yield base
     process.terminate()
     process.wait(timeout=30)
@@ -67,7 +69,7 @@ async def test_thousands_of_concurrent_operations_leave_every_balance_exact(
     assert verified.returncode == 0, verified.stdout
     statuses = workload.statuses()
     # The run exercised what it claims to: payments, retries answered from the stored
-    # response or refused while running, deletions and invoice edits.
-    assert statuses["pay 201"] and statuses["delete 200"] and statuses["close 200"]
+    # response or refused while running, deletions, messages and amount edits.
+    assert all(statuses[s] for s in ("pay 201", "pay 409", "delete 200", "close 200", "edit 200"))
     replayed = await db.fetchval("SELECT count(*) FROM idempotency_keys")
     assert replayed == len({op.key for op in workload.history if op.status == 201})

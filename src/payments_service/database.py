@@ -88,10 +88,17 @@ async def connect_with_backoff(
         delay = min(delay * 2, 5.0)
 
 
+def _is_closed(conn: asyncpg.Connection) -> bool:
+    try:
+        return conn.is_closed()
+    except asyncpg.InterfaceError:  # a lost connection is handed back to the pool at once
+        return True
+
+
 def is_unavailable(exc: BaseException, conn: asyncpg.Connection | None = None) -> bool:
     """Whether `exc` means the database is out of reach, not that the request or code is wrong."""
     if isinstance(exc, asyncpg.InterfaceError):  # e.g. "connection is closed"
-        return conn is not None and conn.is_closed()
+        return conn is not None and _is_closed(conn)
     return isinstance(exc, UNAVAILABLE)
 
 
@@ -123,8 +130,9 @@ async def connection(request: Request) -> AsyncIterator[asyncpg.Connection]:
         try:
             await pool.release(conn)
         except Exception as exc:
-            if not is_unavailable(exc, conn):
-                raise
+            # The pool has terminated the connection it could not reset; the request's outcome
+            # was settled by its transaction already, so it must not turn into an error now.
+            logger.warning("dropped a connection that could not be reset (%r)", exc)
 
 
 ConnectionDep = Annotated[asyncpg.Connection, Depends(connection, scope="function")]

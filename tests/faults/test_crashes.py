@@ -1,0 +1,76 @@
+"""kill -9 in the middle of the load: a worker, then the whole server. Every payment that got a
+201 is in the database, no other one is, and every balance still matches its payments."""
+
+import asyncio
+import os
+import signal
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+from tests.conftest import make_account, start_server
+from tests.faults.conftest import until
+from tests.jepsen import Workload, violations
+from tests.test_jepsen import open_invoices
+
+
+def workers_of(pid: int) -> list[int]:
+    """The uvicorn worker processes of the server `pid`."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [
+        int(child)
+        for child in children
+        if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()
+    ]
+
+
+async def test_killing_a_worker_mid_load_loses_nothing_acknowledged(
+    database_url: str, db: asyncpg.Pool
+) -> None:
+    process, base = start_server(database_url, workers=3, env={"DB_POOL_TIMEOUT": "30"})
+    try:
+        account = await make_account(db, "Crash")
+        workload = Workload(account, await open_invoices(base, account, 5, "1000.00"))
+        victim = workers_of(process.pid)[0]
+        load = asyncio.create_task(workload.run(base, operations=800, clients=16))
+        await until(lambda: len(workload.history) >= 200)
+        os.kill(victim, signal.SIGKILL)
+        await load
+        await until(
+            lambda: len(workers_of(process.pid)) == 3 and victim not in workers_of(process.pid)
+        )
+        found = await violations(workload, db)
+        print(f"\nkill -9 worker: {len(workload.history)} operations, {workload.statuses()}")
+        assert found == []
+        async with httpx.AsyncClient() as http:
+            assert (await http.get(f"{base}/readyz")).status_code == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+async def test_killing_the_whole_server_mid_load_then_restarting_loses_nothing_acknowledged(
+    database_url: str, db: asyncpg.Pool
+) -> None:
+    process, base = start_server(database_url, workers=2, env={"DB_POOL_TIMEOUT": "30"})
+    try:
+        account = await make_account(db, "Crash")
+        workload = Workload(account, await open_invoices(base, account, 5, "1000.00"))
+        load = asyncio.create_task(workload.run(base, operations=600, clients=16))
+        await until(lambda: len(workload.history) >= 200)
+        os.killpg(process.pid, signal.SIGKILL)
+        await load
+    finally:
+        process.wait(timeout=30)
+    unanswered = sum(op.status is None for op in workload.history)
+    process, base = start_server(database_url, workers=2, env={"DB_POOL_TIMEOUT": "30"})
+    try:
+        await workload.run(base, operations=300, clients=16)
+        found = await violations(workload, db)
+        print(f"\nkill -9 server: {len(workload.history)} operations, {unanswered} unanswered")
+        assert unanswered > 0  # the kill did cut requests off
+        assert found == []
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

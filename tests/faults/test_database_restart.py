@@ -1,0 +1,81 @@
+"""PostgreSQL going away and coming back (a PostgreSQL of these tests' own, see conftest):
+requests in the gap get 503 with Retry-After, never a 500 or a hang, and the service recovers
+by itself, without a restart."""
+
+import asyncio
+import os
+
+import asyncpg
+import httpx
+
+from payments_service.config import Settings
+from tests.conftest import create_invoice, make_account, start_server
+from tests.faults.conftest import OwnPostgres, until
+from tests.jepsen import EXPECTED, Workload, violations
+from tests.test_health import serving
+from tests.test_jepsen import open_invoices
+
+# While the database is away every operation may also answer 503 (its outcome then unknown).
+EXPECTED_OR_UNAVAILABLE = {kind: {*statuses, 503} for kind, statuses in EXPECTED.items()}
+
+
+async def test_a_database_down_at_start_is_waited_for_and_then_served(
+    own_postgres: OwnPostgres, own_db: asyncpg.Pool
+) -> None:
+    account = await make_account(own_db, "Early")
+    own_postgres.stop()
+    try:
+        async with serving(Settings(database_url=own_postgres.url)) as (app, http):
+            assert (await http.get("/healthz")).status_code == 200
+            not_ready = await http.get("/readyz")
+            assert (not_ready.status_code, not_ready.headers["Retry-After"]) == (503, "2")
+            early = await http.get("/invoices", headers=account.auth)
+            assert (early.status_code, early.headers["Retry-After"]) == (503, "2")
+
+            await asyncio.to_thread(own_postgres.start)
+            for _ in range(200):  # the backoff is at most 5 s
+                if (await http.get("/readyz")).status_code == 200:
+                    break
+                await asyncio.sleep(0.1)
+            assert (await http.get("/readyz")).status_code == 200
+            assert await create_invoice(http, account) == 1
+    finally:
+        if not os.path.exists(own_postgres.server.pgdata / "postmaster.pid"):
+            own_postgres.start()
+
+
+async def test_restarting_postgres_under_load_gives_503s_in_the_gap_then_recovers(
+    own_postgres: OwnPostgres, own_db: asyncpg.Pool
+) -> None:
+    process, base = start_server(own_postgres.url, workers=2, env={"DB_POOL_TIMEOUT": "30"})
+    try:
+        account = await make_account(own_db, "Restart")
+        workload = Workload(account, await open_invoices(base, account, 5, "1000.00"))
+        load = asyncio.create_task(workload.run(base, operations=1200, clients=16))
+        await until(lambda: len(workload.history) >= 200)
+        await asyncio.to_thread(own_postgres.stop)
+        stopped_at = len(workload.history)
+        await asyncio.sleep(2)
+        await asyncio.to_thread(own_postgres.start)
+        restarted_at = len(workload.history)
+        await load
+        await own_db.expire_connections()
+
+        found = await violations(workload, own_db, allowed=EXPECTED_OR_UNAVAILABLE)
+        unavailable = [op for op in workload.history if op.status == 503]
+        after = workload.history[restarted_at:]
+        print(
+            f"\npostgres restart: {len(workload.history)} operations, {len(unavailable)} 503s, "
+            f"{restarted_at - stopped_at} during the gap"
+        )
+        assert found == []
+        assert unavailable, "the gap was not observed"
+        assert all(op.retry_after for op in unavailable)
+        assert all(op.status is not None for op in workload.history)  # none hung or was cut
+        assert any(op.status in (200, 201) for op in after[len(after) // 2 :])  # recovered
+        assert process.poll() is None  # by itself: the same server process
+        async with httpx.AsyncClient() as http:
+            assert (await http.get(f"{base}/readyz")).status_code == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
