@@ -9,6 +9,7 @@ from typing import TypeVar
 
 import asyncpg
 import uvicorn
+from uvicorn.supervisors import Multiprocess
 
 from payments_service.accounts import service as accounts
 from payments_service.config import get_settings
@@ -37,6 +38,17 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+class Supervisor(Multiprocess):
+    """uvicorn's worker supervisor, except that on SIGTERM it stops listening at once: new
+    connections are refused while the workers finish the requests in flight. (uvicorn's own
+    keeps the socket open until its workers exit, so connections queue there unanswered.)"""
+
+    def terminate_all(self) -> None:
+        for sock in self.sockets:
+            sock.close()
+        super().terminate_all()
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = get_settings()
     # Workers are separate processes: hand them the resolved URL, not a second embedded server.
@@ -50,7 +62,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             "  payments-service create-token --account demo --email you@example.com",
             file=sys.stderr,
         )
-    uvicorn.run(
+    config = uvicorn.Config(
         "payments_service.main:create_app",
         factory=True,
         host=args.host or settings.host,
@@ -64,6 +76,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # machine is not hung, so give it longer.
         timeout_worker_healthcheck=30,
     )
+    if config.workers > 1:
+        Supervisor(config, sockets=[config.bind_socket()]).run()
+    else:
+        uvicorn.Server(config).run()
     return 0
 
 

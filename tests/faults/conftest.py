@@ -40,6 +40,11 @@ class OwnPostgres:
             "-w", "-o", '-h ""', "-o", f"-k {self.socket_dir}", "-l", str(self.server.log), "start"
         )
 
+    def ensure_running(self) -> None:
+        """Leave it running for the next test, whatever the last one did."""
+        if not (self.server.pgdata / "postmaster.pid").exists():
+            self.start()
+
 
 async def _execute(url: str, sql: str) -> None:
     conn = await asyncpg.connect(url)

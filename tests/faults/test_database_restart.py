@@ -3,7 +3,6 @@ requests in the gap get 503 with Retry-After, never a 500 or a hang, and the ser
 by itself, without a restart."""
 
 import asyncio
-import os
 
 import asyncpg
 import httpx
@@ -25,7 +24,7 @@ async def test_a_database_down_at_start_is_waited_for_and_then_served(
     account = await make_account(own_db, "Early")
     own_postgres.stop()
     try:
-        async with serving(Settings(database_url=own_postgres.url)) as (app, http):
+        async with serving(Settings(database_url=own_postgres.url)) as (_, http):
             assert (await http.get("/healthz")).status_code == 200
             not_ready = await http.get("/readyz")
             assert (not_ready.status_code, not_ready.headers["Retry-After"]) == (503, "2")
@@ -40,8 +39,7 @@ async def test_a_database_down_at_start_is_waited_for_and_then_served(
             assert (await http.get("/readyz")).status_code == 200
             assert await create_invoice(http, account) == 1
     finally:
-        if not os.path.exists(own_postgres.server.pgdata / "postmaster.pid"):
-            own_postgres.start()
+        own_postgres.ensure_running()
 
 
 async def test_restarting_postgres_under_load_gives_503s_in_the_gap_then_recovers(
@@ -79,3 +77,4 @@ async def test_restarting_postgres_under_load_gives_503s_in_the_gap_then_recover
     finally:
         process.terminate()
         process.wait(timeout=30)
+        own_postgres.ensure_running()

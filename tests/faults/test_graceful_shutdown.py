@@ -1,0 +1,60 @@
+"""SIGTERM: the request in flight finishes, new connections are refused, then the pool closes."""
+
+import asyncio
+import signal
+import subprocess
+
+import asyncpg
+import httpx
+
+from tests.conftest import create_invoice, make_account, payment_xml, start_server
+
+
+async def test_sigterm_lets_the_request_in_flight_finish_refuses_new_ones_and_closes_the_pool(
+    database_url: str, db: asyncpg.Pool
+) -> None:
+    process, base = start_server(database_url, workers=2, stderr=subprocess.PIPE)
+    account = await make_account(db, "Graceful")
+    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        invoice_id = await create_invoice(http, account)
+        async with db.acquire() as blocker:
+            locked = blocker.transaction()
+            await locked.start()
+            # The invoice row is held, so the payment below waits inside its transaction.
+            await blocker.execute("SELECT 1 FROM invoices WHERE id = $1 FOR UPDATE", invoice_id)
+            in_flight = asyncio.ensure_future(
+                http.post(
+                    f"/invoices/{invoice_id}/payments",
+                    content=payment_xml("10.00"),
+                    headers={**account.auth, "Content-Type": "application/xml"},
+                )
+            )
+            for _ in range(600):
+                waiting = await db.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                )
+                if waiting:
+                    break
+                await asyncio.sleep(0.05)
+            assert waiting == 1
+
+            process.send_signal(signal.SIGTERM)
+            refused = False
+            async with httpx.AsyncClient(base_url=base, timeout=5) as newcomer:
+                for _ in range(100):
+                    try:
+                        await newcomer.get("/healthz")
+                    except httpx.ConnectError:
+                        refused = True
+                        break
+                    await asyncio.sleep(0.05)
+            assert refused, "new connections were still accepted after SIGTERM"
+            assert not in_flight.done()
+            await locked.rollback()
+
+        paid = await in_flight
+    assert paid.status_code == 201
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0
+    assert stderr.decode().count("Application shutdown complete.") == 2  # each worker's lifespan
+    assert await db.fetchval("SELECT count(*) FROM payments WHERE invoice_id = $1", invoice_id) == 1
