@@ -236,6 +236,16 @@ async def test_json_errors_have_a_stable_code_per_problem(
         ("1e3", "invalid"),
         ("NaN", "invalid"),
         ("", "invalid"),
+        ("Infinity", "invalid"),
+        ("-Infinity", "invalid"),
+        ("1E3", "invalid"),
+        ("0x10", "invalid"),
+        ("1,000.00", "invalid"),
+        (" ", "invalid"),
+        ("10.0000001", "too_many_decimals"),
+        ("1000000000000000.00", "invalid"),  # beyond NUMERIC(19, 4)
+        ("99999999999999999999999999999999", "invalid"),
+        ("\u0661\u0660", "invalid"),  # Arabic-Indic digits
     ],
 )
 async def test_bad_amounts_get_422_and_change_nothing(
