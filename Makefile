@@ -5,7 +5,7 @@ PYTHON ?= python3
 # The embedded PostgreSQL wheel wants a runtime dir; give it one when the shell has none.
 export XDG_RUNTIME_DIR ?= /tmp/runtime-$(shell id -u)
 
-.PHONY: install run test lint format bench clean jepsen
+.PHONY: install run test lint format bench clean jepsen fuzz
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ test: install
 # The invariant test at scale: 10,000 random operations from 32 clients; prints its figures.
 jepsen: install
 	JEPSEN_OPERATIONS=$${JEPSEN_OPERATIONS:-10000} $(BIN)/pytest -q -s tests/test_jepsen.py
+
+# schemathesis on /openapi.json, longer and with every check (findings listed in the README).
+fuzz: install
+	SCHEMATHESIS_MAX_EXAMPLES=$${SCHEMATHESIS_MAX_EXAMPLES:-100} SCHEMATHESIS_EXCLUDE= \
+		$(BIN)/pytest -q -s tests/test_schemathesis.py
 
 lint: install
 	$(BIN)/ruff check src tests $(wildcard bench)

@@ -258,3 +258,13 @@ async def test_ids_that_are_not_bigints_are_404_and_change_nothing(
     assert response.status_code == 404
     assert error_codes(response) == ["not_found"]
     assert await snapshot(db) == before
+
+
+async def test_a_method_the_path_does_not_serve_is_405_naming_every_method_it_does(
+    client: httpx.AsyncClient, owner: Account
+) -> None:
+    invoice_id = await create_invoice(client, owner)
+    response = await client.patch(f"/invoices/{invoice_id}", headers=owner.auth)
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "DELETE, GET, PUT"
+    assert error_codes(response) == ["method_not_allowed"]
