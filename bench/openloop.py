@@ -41,10 +41,9 @@ async def drive(spec: dict[str, Any]) -> dict[str, Any]:
     prefix = f"Host: {spec['host']}:{spec['port']}\r\n{headers}\r\n"
     due: asyncio.Queue[float | None] = asyncio.Queue()
     latencies: list[float] = []
-    errors = 0
+    errors: dict[int, int] = {}  # non-2xx answers by status
 
     async def connection() -> None:
-        nonlocal errors
         reader, writer = await asyncio.open_connection(spec["host"], spec["port"])
         while (scheduled := await due.get()) is not None:
             path = random.choice(spec["paths"])
@@ -53,7 +52,7 @@ async def drive(spec: dict[str, Any]) -> dict[str, Any]:
             if 200 <= status < 300:
                 latencies.append(time.perf_counter() - scheduled)
             else:
-                errors += 1
+                errors[status] = errors.get(status, 0) + 1
         writer.close()
 
     workers = [asyncio.create_task(connection()) for _ in range(int(spec["connections"]))]
