@@ -2,6 +2,7 @@
 request with the key is refused; a key in use is a 409; keys expire and are purged."""
 
 import asyncio
+from datetime import timedelta
 from xml.etree import ElementTree
 
 import asyncpg
@@ -49,6 +50,8 @@ async def test_a_retried_payment_replays_the_first_response_and_pays_once(
     assert await db.fetchval("SELECT count(*) FROM payments") == 1
     due = await db.fetchval("SELECT due_amount FROM invoices WHERE id = $1", invoice_id)
     assert due == 70
+    kept = await db.fetchval("SELECT expires_at - created_at FROM idempotency_keys")
+    assert kept == timedelta(hours=24)  # the default IDEMPOTENCY_KEY_TTL_SECONDS
 
 
 async def test_a_retried_invoice_and_message_replay_without_a_second_change(
