@@ -66,7 +66,10 @@ def database_url() -> Iterator[str]:
 def settings(database_url: str) -> Settings:
     # Tests that pile concurrent requests on one invoice queue for connections; on a busy
     # machine that passes 2 s. The 503 for a pool timeout has its own test (test_health.py).
-    return Settings(database_url=database_url, db_pool_size=20, db_pool_timeout=30)
+    # Webhook tests run their own dispatchers, with timings they choose.
+    return Settings(
+        database_url=database_url, db_pool_size=20, db_pool_timeout=30, dispatcher_enabled=False
+    )
 
 
 @pytest.fixture(scope="session")
@@ -227,7 +230,13 @@ def start_server(
 ) -> tuple[subprocess.Popen[bytes], str]:
     """`payments-service serve` on a free port, once it answers: the process and its base URL."""
     port = free_port()
-    environment = {**os.environ, "DATABASE_URL": database_url, "DB_POOL_SIZE": "10", **(env or {})}
+    environment = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DB_POOL_SIZE": "10",
+        "DISPATCHER_ENABLED": "false",  # webhook tests start the dispatchers they need
+        **(env or {}),
+    }
     process = subprocess.Popen(
         [
             sys.executable,

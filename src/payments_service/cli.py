@@ -2,10 +2,12 @@
 
 import argparse
 import asyncio
+import contextlib
 import os
+import signal
 import sys
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import asyncpg
 import uvicorn
@@ -16,7 +18,13 @@ from payments_service.config import get_settings
 from payments_service.database import database_url
 from payments_service.errors import ServiceError
 from payments_service.invoices import service as invoices
+from payments_service.json_wire import to_json
 from payments_service.schema import migrate
+from payments_service.validation import validate
+from payments_service.webhooks import service as webhooks
+from payments_service.webhooks.dispatcher import dispatch
+from payments_service.webhooks.schemas import WebhookCreate
+from payments_service.wire import WEBHOOK, Document
 
 T = TypeVar("T")
 
@@ -126,6 +134,49 @@ def cmd_set_account_active(args: argparse.Namespace) -> int:
     return 0
 
 
+WEBHOOK_ACTIONS: dict[str, Callable[[asyncpg.Connection, int, argparse.Namespace], Any]] = {
+    "add": lambda conn, account_id, args: webhooks.create_webhook(
+        conn, account_id=account_id, data=validate(WebhookCreate, {"url": args.url})
+    ),
+    "list": lambda conn, account_id, args: webhooks.list_webhooks(conn, account_id=account_id),
+    "remove": lambda conn, account_id, args: webhooks.delete_webhook(
+        conn, account_id=account_id, subscription_id=args.id
+    ),
+    "replay": lambda conn, account_id, args: webhooks.replay_dead(
+        conn, account_id=account_id, subscription_id=args.id
+    ),
+}
+
+
+def cmd_webhooks(args: argparse.Namespace) -> int:
+    """Print the subscription(s) as the API's JSON (the secret only from `add`)."""
+
+    async def work(conn: asyncpg.Connection) -> Any:
+        account_id = await accounts.account_id_of(conn, name=args.account)
+        return await WEBHOOK_ACTIONS[args.action](conn, account_id, args)
+
+    result = _with_connection(work)
+    if result is not None:
+        print(to_json(Document(WEBHOOK, result)).decode())
+    return 0
+
+
+def cmd_dispatch(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    url = database_url(settings)
+
+    async def run() -> None:
+        task = asyncio.create_task(dispatch(url, settings))
+        for stop in (signal.SIGINT, signal.SIGTERM):
+            asyncio.get_running_loop().add_signal_handler(stop, task.cancel)
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    print("dispatching webhooks; Ctrl-C to stop", file=sys.stderr)
+    asyncio.run(run())
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="payments-service", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
@@ -167,6 +218,19 @@ def parser() -> argparse.ArgumentParser:
         )
         toggle.add_argument("name")
         toggle.set_defaults(run=cmd_set_account_active, active=active)
+
+    hooks = commands.add_parser("webhooks", help="manage an account's webhook subscriptions")
+    hooks.add_argument("--account", required=True, help="the account's name")
+    actions = hooks.add_subparsers(dest="action", required=True)
+    actions.add_parser("add", help="subscribe URL, print the secret once").add_argument("url")
+    actions.add_parser("list", help="list subscriptions with pending and dead deliveries")
+    for action, help_text in (("remove", "unsubscribe"), ("replay", "send dead deliveries again")):
+        actions.add_parser(action, help=help_text).add_argument("id", type=int)
+    hooks.set_defaults(run=cmd_webhooks)
+
+    commands.add_parser("dispatch", help="send webhooks until stopped").set_defaults(
+        run=cmd_dispatch
+    )
     return root
 
 

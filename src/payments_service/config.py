@@ -19,6 +19,13 @@ class Settings(BaseSettings):
     db_pool_timeout: float = 2.0
     idempotency_key_ttl_seconds: int = 24 * 3600
     idempotency_purge_interval_seconds: float = 600.0
+    # Webhooks: the dispatcher runs in every worker unless disabled (then run `dispatch`).
+    dispatcher_enabled: bool = True
+    webhook_poll_seconds: float = 1.0
+    webhook_timeout_seconds: float = 10.0
+    webhook_retry_base_seconds: float = 1.0
+    webhook_retry_max_seconds: float = 300.0
+    webhook_give_up_seconds: float = 3 * 24 * 3600
 
 
 @lru_cache

@@ -25,6 +25,8 @@ from payments_service.negotiation import error_response
 from payments_service.payments.router import router as payments_router
 from payments_service.v2.router import router as v2_router
 from payments_service.validation import problem_of
+from payments_service.webhooks.dispatcher import dispatch
+from payments_service.webhooks.router import router as webhooks_router
 
 logger = logging.getLogger("payments_service")
 
@@ -86,13 +88,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.pool = await create_pool(url, settings)
         except Exception as exc:
             logger.warning("database not reachable at start (%r); retrying in the background", exc)
-        background = asyncio.create_task(_keep_up(app, url, settings))
+        background = [asyncio.create_task(_keep_up(app, url, settings))]
+        if settings.dispatcher_enabled:
+            background.append(asyncio.create_task(dispatch(url, settings)))
         try:
             yield
         finally:
-            background.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await background
+            for task in background:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             if app.state.pool is not None:
                 await app.state.pool.close()
 
@@ -108,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(payments_router)
     app.include_router(v2_router)
     app.include_router(events_router)
+    app.include_router(webhooks_router)
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)

@@ -217,3 +217,51 @@ class Event(SQLModel, table=True):
     state: str = Field(sa_column=Column(Text, nullable=False))
     currency: str = Field(sa_column=Column(String(3), nullable=False))
     created_at: datetime = Field(sa_column=_created_at())
+
+
+class WebhookSubscription(SQLModel, table=True):
+    __tablename__ = "webhook_subscriptions"
+    __table_args__ = (ForeignKeyConstraint(["account_id"], ["accounts.id"]),)
+
+    account_id: int = Field(sa_column=_account_id())
+    id: int | None = Field(default=None, sa_column=_id())
+    url: str = Field(sa_column=Column(Text, nullable=False))
+    # Kept as is: the dispatcher needs it to sign (HMAC), so it cannot be a one-way hash.
+    secret: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=_created_at())
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """An event still owed to a subscriber; deleted once the subscriber accepted it."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["account_id", "subscription_id"],
+            ["webhook_subscriptions.account_id", "webhook_subscriptions.id"],
+            ondelete="CASCADE",
+        ),
+        ForeignKeyConstraint(["account_id", "event_id"], ["events.account_id", "events.id"]),
+        Index(
+            "ix_webhook_deliveries_queue", "account_id", "subscription_id", "invoice_id", "sequence"
+        ),
+        Index(
+            "ix_webhook_deliveries_due",
+            "next_attempt_at",
+            postgresql_where=text("state = 'pending'"),
+        ),
+    )
+
+    account_id: int = Field(sa_column=_account_id())
+    id: int | None = Field(default=None, sa_column=_id())
+    subscription_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    event_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    # The event's invoice and number, copied here so each invoice's queue is one index range.
+    invoice_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    sequence: int = Field(sa_column=Column(BigInteger, nullable=False))
+    state: str = Field(sa_column=Column(Text, nullable=False, server_default=text("'pending'")))
+    attempts: int = Field(sa_column=Column(Integer, nullable=False, server_default=text("0")))
+    next_attempt_at: datetime = Field(sa_column=_created_at())
+    # When the current run of attempts began (replay restarts it): the give-up clock.
+    started_at: datetime = Field(sa_column=_created_at())
+    last_error: str | None = Field(default=None, sa_column=Column(Text))

@@ -6,3 +6,4 @@ from fastapi import Path
 
 InvoiceId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 PaymentId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+WebhookId = Annotated[int, Path(ge=1, le=2**63 - 1)]

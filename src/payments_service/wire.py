@@ -149,3 +149,17 @@ EVENT = Resource(
         Field("created-at", Kind.DATETIME),
     ),
 )
+
+WEBHOOK = Resource(
+    root="webhook",
+    plural="webhooks",
+    fields=(
+        Field("id", Kind.INTEGER),
+        Field("url"),
+        Field("secret"),  # shown once, in the answer to its creation; nil afterwards
+        Field("pending-deliveries", Kind.INTEGER),
+        Field("dead-deliveries", Kind.INTEGER),
+        Field("last-error"),
+        Field("created-at", Kind.DATETIME),
+    ),
+)

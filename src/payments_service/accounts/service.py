@@ -4,7 +4,7 @@ import asyncpg
 
 from payments_service import auth
 from payments_service.accounts import repository
-from payments_service.errors import Unprocessable
+from payments_service.errors import NotFound, Unprocessable
 
 
 async def create_account(
@@ -13,6 +13,14 @@ async def create_account(
     if await repository.find_account(conn, name=name) is not None:
         raise Unprocessable(f"An account named {name!r} exists already", code="taken")
     return await repository.insert_account(conn, name=name, invoices_enabled=invoices_enabled)
+
+
+async def account_id_of(conn: asyncpg.Connection, *, name: str) -> int:
+    found = await repository.find_account(conn, name=name)
+    if found is None:
+        raise NotFound(f"No account named {name!r}")
+    account_id: int = found["id"]
+    return account_id
 
 
 async def create_token(

@@ -20,24 +20,31 @@ async def insert(
     payment_id: int | None,
     payment_amount: Decimal | None,
 ) -> None:
-    """One row per type, numbered after the invoice's last event, in one statement.
+    """One row per type, numbered after the invoice's last event, each queued for every
+    webhook subscription of the account: all in one statement.
 
     The caller holds the invoice row locked, so reading its last event here is race-free.
     """
     await conn.execute(
         """
-        INSERT INTO events (account_id, invoice_id, sequence, ordering_xid, type, payment_id,
-            payment_amount, amount, due_amount, state, currency)
-        SELECT $1, $2, coalesce(last.sequence, 0) + t.n,
-            greatest(pg_current_xact_id()::text::bigint, last.ordering_xid),
-            t.type, $4, $5, $6, $7, $8, $9
-        FROM unnest($3::text[]) WITH ORDINALITY AS t(type, n)
-        LEFT JOIN LATERAL (
-            SELECT sequence, ordering_xid FROM events
-            WHERE account_id = $1 AND invoice_id = $2
-            ORDER BY sequence DESC LIMIT 1
-        ) AS last ON true
-        ORDER BY t.n
+        WITH new AS (
+            INSERT INTO events (account_id, invoice_id, sequence, ordering_xid, type, payment_id,
+                payment_amount, amount, due_amount, state, currency)
+            SELECT $1, $2, coalesce(last.sequence, 0) + t.n,
+                greatest(pg_current_xact_id()::text::bigint, last.ordering_xid),
+                t.type, $4, $5, $6, $7, $8, $9
+            FROM unnest($3::text[]) WITH ORDINALITY AS t(type, n)
+            LEFT JOIN LATERAL (
+                SELECT sequence, ordering_xid FROM events
+                WHERE account_id = $1 AND invoice_id = $2
+                ORDER BY sequence DESC LIMIT 1
+            ) AS last ON true
+            ORDER BY t.n
+            RETURNING account_id, id, invoice_id, sequence
+        )
+        INSERT INTO webhook_deliveries (account_id, subscription_id, event_id, invoice_id, sequence)
+        SELECT new.account_id, s.id, new.id, new.invoice_id, new.sequence
+        FROM new JOIN webhook_subscriptions AS s ON s.account_id = new.account_id
         """,
         account_id,
         invoice["id"],

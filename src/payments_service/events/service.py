@@ -40,8 +40,9 @@ async def emit(
     )
 
 
-def format_cursor(event: asyncpg.Record) -> str:
-    return f"{event['ordering_xid']}-{event['id']}"
+def with_cursor(event: asyncpg.Record) -> dict[str, Any]:
+    """The event as the feed and webhooks show it: with its cursor."""
+    return {**event, "cursor": f"{event['ordering_xid']}-{event['id']}"}
 
 
 def parse_cursor(text: str | None) -> tuple[int, int]:
@@ -62,4 +63,4 @@ async def list_events(
     rows = await repository.list_after(
         conn, account_id=account_id, after=parse_cursor(after), limit=limit
     )
-    return [{**row, "cursor": format_cursor(row)} for row in rows]
+    return [with_cursor(row) for row in rows]

@@ -1,0 +1,287 @@
+"""The dispatcher against a real receiver on localhost: signed, in order per invoice, retried,
+dead after the give-up time, replayed, and never sent by two dispatchers at once."""
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import random
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+import httpx
+
+from payments_service.webhooks.dispatcher import Dispatcher, backoff
+from tests.conftest import Account, create_invoice, payment_xml
+from tests.webhooks.conftest import Receiver, eventually, run_until, subscribe
+
+JSON = {"Accept": "application/json"}
+XML = {"Content-Type": "application/xml"}
+MakeDispatcher = Callable[..., Awaitable[Dispatcher]]
+
+
+async def pay(client: httpx.AsyncClient, account: Account, invoice_id: int, amount: str) -> int:
+    response = await client.post(
+        f"/invoices/{invoice_id}/payments",
+        content=payment_xml(amount),
+        headers={**account.auth, **XML},
+    )
+    assert response.status_code == 201, response.text
+    return int(response.headers["Location"].rsplit("/", 1)[1])
+
+
+async def nothing_owed(db: asyncpg.Pool) -> bool:
+    return await db.fetchval("SELECT count(*) FROM webhook_deliveries") == 0
+
+
+async def webhook_of(client: httpx.AsyncClient, account: Account, webhook_id: int) -> Any:
+    response = await client.get(f"/webhooks/{webhook_id}", headers={**account.auth, **JSON})
+    return response.json()["webhook"]
+
+
+def by_invoice(events: list[dict[str, Any]]) -> dict[int, list[int]]:
+    sequences: dict[int, list[int]] = {}
+    for event in events:
+        sequences.setdefault(event["invoice_id"], []).append(event["sequence"])
+    return sequences
+
+
+def assert_in_order_per_invoice(receiver: Receiver) -> None:
+    """No request for an invoice's event n+1 before its event n was accepted."""
+    accepted: dict[int, int] = {}
+    for request in receiver.requests:
+        event = request.event
+        assert event["sequence"] in (
+            accepted.get(event["invoice_id"], 0),
+            accepted.get(event["invoice_id"], 0) + 1,
+        ), event
+        if request.status == 204:
+            accepted[event["invoice_id"]] = event["sequence"]
+
+
+async def test_each_event_reaches_the_subscriber_signed_and_as_the_feed_shows_it(
+    client: httpx.AsyncClient,
+    owner: Account,
+    db: asyncpg.Pool,
+    receiver: Receiver,
+    make_dispatcher: MakeDispatcher,
+) -> None:
+    webhook = await subscribe(client, owner, receiver.url)
+    invoice_id = await create_invoice(client, owner, amount="10.00")
+    await pay(client, owner, invoice_id, "10.00")
+    dispatcher = await make_dispatcher()
+
+    await run_until(dispatcher, lambda: nothing_owed(db))
+
+    feed = (await client.get("/events", headers={**owner.auth, **JSON})).json()
+    assert [r.event for r in receiver.requests] == [item["event"] for item in feed]
+    assert [r.event["type"] for r in receiver.requests] == [
+        "invoice.created",
+        "invoice.updated",
+        "payment.created",
+        "invoice.paid",
+    ]
+    for request in receiver.requests:
+        # The README's recipe: HMAC-SHA256 of "<t>.<body>" with the secret, hex, in v1.
+        fields = dict(
+            part.split("=", 1) for part in request.headers["payments-signature"].split(",")
+        )
+        expected = hmac.new(
+            webhook["secret"].encode(), fields["t"].encode() + b"." + request.body, hashlib.sha256
+        ).hexdigest()
+        assert hmac.compare_digest(fields["v1"], expected)
+        assert abs(int(fields["t"]) - time.time()) < 60
+        assert request.headers["content-type"] == "application/json"
+        assert request.headers["payments-event-id"] == str(request.event["id"])
+        assert request.headers["payments-event-type"] == request.event["type"]
+
+
+async def test_a_failing_receiver_is_retried_and_delivery_resumes_in_order_when_it_recovers(
+    client: httpx.AsyncClient,
+    owner: Account,
+    db: asyncpg.Pool,
+    receiver: Receiver,
+    make_dispatcher: MakeDispatcher,
+) -> None:
+    webhook = await subscribe(client, owner, receiver.url)
+    invoices = [await create_invoice(client, owner, number=str(n)) for n in range(3)]
+    dispatcher = await make_dispatcher()
+
+    receiver.behaviour = "fail"
+    for invoice_id in invoices:
+        await pay(client, owner, invoice_id, "1.00")
+    await run_until(dispatcher, lambda: _attempts_at_least(db, 3))
+    shown = await webhook_of(client, owner, webhook["id"])
+    assert shown["last_error"] == "HTTP 500"
+    assert shown["pending_deliveries"] == 9
+    assert shown["dead_deliveries"] == 0
+
+    receiver.behaviour = "hang"  # slower than the dispatcher's timeout
+    await pay(client, owner, invoices[0], "2.00")
+    await run_until(dispatcher, lambda: _any_error_like(db, "ReadTimeout"))
+
+    receiver.behaviour = "ok"
+    await run_until(dispatcher, lambda: nothing_owed(db))
+
+    assert by_invoice(receiver.accepted) == {
+        invoices[0]: [1, 2, 3, 4],
+        invoices[1]: [1, 2, 3],
+        invoices[2]: [1, 2, 3],
+    }
+    assert_in_order_per_invoice(receiver)
+    assert len({e["id"] for e in receiver.accepted}) == len(receiver.accepted)
+
+
+async def _attempts_at_least(db: asyncpg.Pool, attempts: int) -> bool:
+    return await db.fetchval("SELECT max(attempts) FROM webhook_deliveries") >= attempts
+
+
+async def _any_error_like(db: asyncpg.Pool, text: str) -> bool:
+    return (
+        await db.fetchval(
+            "SELECT count(*) FROM webhook_deliveries WHERE last_error LIKE $1", f"%{text}%"
+        )
+        > 0
+    )
+
+
+async def test_retries_wait_longer_each_time(
+    client: httpx.AsyncClient,
+    owner: Account,
+    db: asyncpg.Pool,
+    receiver: Receiver,
+    make_dispatcher: MakeDispatcher,
+) -> None:
+    await subscribe(client, owner, receiver.url)
+    await create_invoice(client, owner, sent=False)
+    dispatcher = await make_dispatcher(webhook_retry_base_seconds=0.1, webhook_retry_max_seconds=10)
+    receiver.behaviour = "fail"
+
+    waits = []
+    for attempt in range(1, 5):
+        await run_until(dispatcher, lambda a=attempt: _attempts_at_least(db, a))
+        waits.append(
+            await db.fetchval(
+                "SELECT extract(epoch FROM next_attempt_at - now()) FROM webhook_deliveries"
+            )
+        )
+
+    # Attempt n waits between half and all of 0.1 * 2^(n-1) seconds.
+    for n, wait in enumerate(waits, start=1):
+        assert 0.05 * 2 ** (n - 1) - 0.05 <= float(wait) <= 0.1 * 2 ** (n - 1), waits
+    assert len(receiver.requests) == 4
+
+
+def test_backoff_doubles_up_to_the_cap_with_jitter_between_half_and_all() -> None:
+    rng = random.Random(1)
+    for attempt, full in [(1, 1.0), (2, 2.0), (3, 4.0), (6, 30.0), (100, 30.0), (5000, 30.0)]:
+        waits = [backoff(attempt, base=1.0, cap=30.0, rng=rng) for _ in range(200)]
+        assert all(full / 2 <= w <= full for w in waits)
+        assert max(waits) - min(waits) > full / 4  # spread out, not all at once
+
+
+async def test_a_delivery_that_keeps_failing_goes_dead_and_replay_sends_it_again_in_order(
+    client: httpx.AsyncClient,
+    owner: Account,
+    db: asyncpg.Pool,
+    receiver: Receiver,
+    make_dispatcher: MakeDispatcher,
+) -> None:
+    webhook = await subscribe(client, owner, receiver.url)
+    stuck = await create_invoice(client, owner, number="stuck")
+    dispatcher = await make_dispatcher(webhook_give_up_seconds=1.0)
+    receiver.behaviour = "fail"
+
+    await run_until(dispatcher, lambda: _attempts_at_least(db, 2))
+    await run_until(dispatcher, lambda: _all_dead(db))
+    shown = await webhook_of(client, owner, webhook["id"])
+    assert (shown["pending_deliveries"], shown["dead_deliveries"]) == (0, 2)
+    assert shown["last_error"] == "HTTP 500"
+
+    # Dead is final: no more attempts. A later event of the same invoice waits behind it,
+    # while other invoices' events flow.
+    receiver.behaviour = "ok"
+    attempts = len(receiver.requests)
+    await pay(client, owner, stuck, "1.00")
+    other = await create_invoice(client, owner, number="other", sent=False)
+    await run_until(dispatcher, lambda: _accepted_count(receiver, 1))
+    for _ in range(10):
+        await dispatcher.run_once()
+    assert [(e["invoice_id"], e["sequence"]) for e in receiver.accepted] == [(other, 1)]
+    assert len(receiver.requests) == attempts + 1
+
+    replayed = await client.post(
+        f"/webhooks/{webhook['id']}/replay", headers={**owner.auth, **JSON}
+    )
+    assert replayed.status_code == 200
+    assert replayed.json()["webhook"]["dead_deliveries"] == 0
+    await run_until(dispatcher, lambda: nothing_owed(db))
+
+    assert by_invoice(receiver.accepted) == {other: [1], stuck: [1, 2, 3]}
+    assert_in_order_per_invoice(receiver)
+
+
+async def _all_dead(db: asyncpg.Pool) -> bool:
+    states = await db.fetch("SELECT DISTINCT state FROM webhook_deliveries")
+    return [r["state"] for r in states] == ["dead"]
+
+
+async def _accepted_count(receiver: Receiver, count: int) -> bool:
+    return len(receiver.accepted) >= count
+
+
+async def test_two_dispatchers_never_send_an_event_twice_or_out_of_order(
+    client: httpx.AsyncClient,
+    owner: Account,
+    db: asyncpg.Pool,
+    receiver: Receiver,
+    make_dispatcher: MakeDispatcher,
+) -> None:
+    await subscribe(client, owner, receiver.url)
+    invoices = [await create_invoice(client, owner, number=str(n), amount="100") for n in range(4)]
+    workers = [asyncio.create_task((await make_dispatcher()).run_forever()) for _ in range(2)]
+    try:
+        await asyncio.gather(
+            *(pay(client, owner, invoice_id, "1.00") for invoice_id in invoices for _ in range(5))
+        )
+        await eventually(lambda: nothing_owed(db))
+    finally:
+        for worker in workers:
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+
+    assert len(receiver.requests) == len(receiver.accepted) == 4 * 7
+    assert all(
+        sequences == list(range(1, 8)) for sequences in by_invoice(receiver.accepted).values()
+    )
+
+
+async def test_a_dispatcher_stopped_mid_send_leaves_the_event_for_the_next_one(
+    client: httpx.AsyncClient,
+    owner: Account,
+    db: asyncpg.Pool,
+    receiver: Receiver,
+    make_dispatcher: MakeDispatcher,
+) -> None:
+    await subscribe(client, owner, receiver.url)
+    receiver.behaviour = "hang"
+    await create_invoice(client, owner, sent=False)
+    first = await make_dispatcher(webhook_timeout_seconds=30)
+    sending = asyncio.create_task(first.run_once())
+    await eventually(lambda: _requests_count(receiver, 1))
+    sending.cancel()  # the worker stops (restart, deploy) before the receiver answered
+    with contextlib.suppress(asyncio.CancelledError):
+        await sending
+    await first.pool.close()
+
+    receiver.behaviour = "ok"
+    await run_until(await make_dispatcher(), lambda: nothing_owed(db))
+
+    assert [e["sequence"] for e in receiver.accepted] == [1]  # at least once: sent again
+
+
+async def _requests_count(receiver: Receiver, count: int) -> bool:
+    return len(receiver.requests) >= count
