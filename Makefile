@@ -32,12 +32,12 @@ fuzz: install
 		$(BIN)/pytest -q -s tests/test_schemathesis.py
 
 lint: install
-	$(BIN)/ruff check src tests $(wildcard bench)
-	$(BIN)/ruff format --check src tests $(wildcard bench)
+	$(BIN)/ruff check src tests $(wildcard bench) $(wildcard examples)
+	$(BIN)/ruff format --check src tests $(wildcard bench) $(wildcard examples)
 
 format: install
-	$(BIN)/ruff check --fix src tests $(wildcard bench)
-	$(BIN)/ruff format src tests $(wildcard bench)
+	$(BIN)/ruff check --fix src tests $(wildcard bench) $(wildcard examples)
+	$(BIN)/ruff format src tests $(wildcard bench) $(wildcard examples)
 
 # BENCH_ARGS=--quick for 3 s runs; see `python -m bench --help`.
 bench: install
