@@ -7,6 +7,7 @@ created on that server for the run and dropped afterwards. Every test starts fro
 import asyncio
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -261,7 +262,7 @@ def start_server(
         except httpx.HTTPError:
             pass
         if time.monotonic() > deadline or process.poll() is not None:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
             raise RuntimeError("the live server did not start")
         time.sleep(0.2)
     return process, base

@@ -169,10 +169,10 @@ def cmd_dispatch(args: argparse.Namespace) -> int:
         task = asyncio.create_task(dispatch(url, settings))
         for stop in (signal.SIGINT, signal.SIGTERM):
             asyncio.get_running_loop().add_signal_handler(stop, task.cancel)
+        print("dispatching webhooks; Ctrl-C to stop", file=sys.stderr, flush=True)
         with contextlib.suppress(asyncio.CancelledError):
             await task
 
-    print("dispatching webhooks; Ctrl-C to stop", file=sys.stderr)
     asyncio.run(run())
     return 0
 

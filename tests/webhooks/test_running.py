@@ -75,8 +75,13 @@ async def test_cli_subscribes_and_dispatch_feeds_the_example_receiver_which_veri
     dispatch = subprocess.Popen(  # noqa: ASYNC220
         [sys.executable, "-m", "payments_service.cli", "dispatch"],
         env={**os.environ, "DATABASE_URL": database_url, **FAST},
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
+        assert dispatch.stderr is not None
+        ready = await asyncio.to_thread(dispatch.stderr.readline)
+        assert ready.startswith("dispatching webhooks"), ready
         invoice_id = await create_invoice(client, owner, amount="5.00")
         await eventually(lambda: nothing_owed(db), within=20)
         async with httpx.AsyncClient() as http:

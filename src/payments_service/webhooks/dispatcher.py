@@ -56,8 +56,8 @@ class Dispatcher:
         while True:
             try:
                 sent = await self.run_once()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                logger.warning("webhook dispatch failed (%r); retrying", exc)
+            except Exception:  # the database away, or a bug: log it, keep the loop alive
+                logger.exception("webhook dispatch failed; retrying")
                 sent = 0
             if not sent:
                 await asyncio.sleep(self.settings.webhook_poll_seconds)
