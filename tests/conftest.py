@@ -288,6 +288,13 @@ async def pay(
     )
 
 
+async def paid(client: httpx.AsyncClient, account: Account, invoice_id: int, amount: str) -> int:
+    """Record a payment that must succeed; its id."""
+    response = await pay(client, account, invoice_id, amount)
+    assert response.status_code == 201, response.text
+    return int(response.headers["Location"].rsplit("/", 1)[1])
+
+
 async def account_rows(db: asyncpg.Pool, account_id: int) -> dict[str, list[dict[str, Any]]]:
     """Every row of one account, to assert that another account's requests left it alone."""
     snap = await snapshot(db)

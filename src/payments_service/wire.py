@@ -156,10 +156,10 @@ WEBHOOK = Resource(
     fields=(
         Field("id", Kind.INTEGER),
         Field("url"),
-        Field("secret"),  # shown once, in the answer to its creation; nil afterwards
+        Field("secret", nullable=True),  # shown once, in the answer to its creation
         Field("pending-deliveries", Kind.INTEGER),
         Field("dead-deliveries", Kind.INTEGER),
-        Field("last-error"),
+        Field("last-error", nullable=True),
         Field("created-at", Kind.DATETIME),
     ),
 )

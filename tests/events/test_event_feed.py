@@ -11,7 +11,7 @@ import pytest
 from payments_service.auth import Caller
 from payments_service.payments import service as payments
 from payments_service.payments.schemas import PaymentCreate
-from tests.conftest import Account, create_invoice, payment_xml, snapshot
+from tests.conftest import Account, create_invoice, paid, payment_xml, snapshot
 from tests.v2.conftest import v2_headers
 
 JSON = {"Accept": "application/json"}
@@ -24,16 +24,6 @@ async def feed(client: httpx.AsyncClient, account: Account, **params: Any) -> li
     return [item["event"] for item in response.json()]
 
 
-async def pay(client: httpx.AsyncClient, account: Account, invoice_id: int, amount: str) -> int:
-    response = await client.post(
-        f"/invoices/{invoice_id}/payments",
-        content=payment_xml(amount),
-        headers={**account.auth, **XML},
-    )
-    assert response.status_code == 201, response.text
-    return int(response.headers["Location"].rsplit("/", 1)[1])
-
-
 def summary(events: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     return [(e["type"], e["sequence"], e["due_amount"], e["state"]) for e in events]
 
@@ -42,8 +32,8 @@ async def test_each_change_leaves_numbered_events_with_the_new_balance_and_delet
     client: httpx.AsyncClient, owner: Account
 ) -> None:
     invoice_id = await create_invoice(client, owner, amount="100.00")
-    first = await pay(client, owner, invoice_id, "40.00")
-    second = await pay(client, owner, invoice_id, "60.00")
+    first = await paid(client, owner, invoice_id, "40.00")
+    second = await paid(client, owner, invoice_id, "60.00")
     deleted = await client.delete(f"/invoices/{invoice_id}/payments/{first}", headers=owner.auth)
     assert deleted.status_code == 200
 
@@ -104,7 +94,7 @@ async def test_following_cursors_page_by_page_reads_every_event_once(
 ) -> None:
     for number in ("1", "2", "3"):
         invoice_id = await create_invoice(client, owner, number=number)
-        await pay(client, owner, invoice_id, "10.00")
+        await paid(client, owner, invoice_id, "10.00")
     everything = await feed(client, owner)
     assert len(everything) == 9
 
@@ -203,7 +193,7 @@ async def test_an_event_committed_late_is_not_skipped_by_a_reader_who_read_past_
         await payments.record_payment(
             conn, caller=caller_of(owner), invoice_id=slow_invoice, data=payment("1.00")
         )
-        await pay(client, owner, fast_invoice, "2.00")
+        await paid(client, owner, fast_invoice, "2.00")
 
         # The fast payment committed, but a slower transaction that started first is running:
         # the feed holds back until it ends, so a cursor cannot move past its event.
@@ -227,7 +217,7 @@ async def test_feed_order_follows_each_invoices_sequence_even_when_transaction_i
     try:
         async with conn.transaction():
             await conn.execute("SELECT pg_current_xact_id()")  # an older transaction id
-            await pay(client, owner, invoice_id, "1.00")  # a newer one commits first
+            await paid(client, owner, invoice_id, "1.00")  # a newer one commits first
             await payments.record_payment(
                 conn, caller=caller_of(owner), invoice_id=invoice_id, data=payment("2.00")
             )
@@ -249,7 +239,7 @@ async def test_concurrent_changes_number_an_invoices_events_without_gaps(
 ) -> None:
     invoice_id = await create_invoice(client, owner, amount="1000.00")
 
-    await asyncio.gather(*[pay(client, owner, invoice_id, "1.00") for _ in range(30)])
+    await asyncio.gather(*[paid(client, owner, invoice_id, "1.00") for _ in range(30)])
 
     events = await feed(client, owner)
     assert [e["sequence"] for e in events] == list(range(1, 33))

@@ -131,6 +131,10 @@ async def run_until(
     await eventually(step, within=within)
 
 
+async def nothing_owed(db: asyncpg.Pool) -> bool:
+    return await db.fetchval("SELECT count(*) FROM webhook_deliveries") == 0
+
+
 async def subscribe(client: httpx.AsyncClient, account: Account, url: str) -> dict[str, Any]:
     response = await client.post(
         "/webhooks", json={"url": url}, headers={**account.auth, "Accept": "application/json"}

@@ -14,26 +14,11 @@ import asyncpg
 import httpx
 
 from payments_service.webhooks.dispatcher import Dispatcher, backoff
-from tests.conftest import Account, create_invoice, payment_xml
-from tests.webhooks.conftest import Receiver, eventually, run_until, subscribe
+from tests.conftest import Account, create_invoice, paid
+from tests.webhooks.conftest import Receiver, eventually, nothing_owed, run_until, subscribe
 
 JSON = {"Accept": "application/json"}
-XML = {"Content-Type": "application/xml"}
 MakeDispatcher = Callable[..., Awaitable[Dispatcher]]
-
-
-async def pay(client: httpx.AsyncClient, account: Account, invoice_id: int, amount: str) -> int:
-    response = await client.post(
-        f"/invoices/{invoice_id}/payments",
-        content=payment_xml(amount),
-        headers={**account.auth, **XML},
-    )
-    assert response.status_code == 201, response.text
-    return int(response.headers["Location"].rsplit("/", 1)[1])
-
-
-async def nothing_owed(db: asyncpg.Pool) -> bool:
-    return await db.fetchval("SELECT count(*) FROM webhook_deliveries") == 0
 
 
 async def webhook_of(client: httpx.AsyncClient, account: Account, webhook_id: int) -> Any:
@@ -70,7 +55,7 @@ async def test_each_event_reaches_the_subscriber_signed_and_as_the_feed_shows_it
 ) -> None:
     webhook = await subscribe(client, owner, receiver.url)
     invoice_id = await create_invoice(client, owner, amount="10.00")
-    await pay(client, owner, invoice_id, "10.00")
+    await paid(client, owner, invoice_id, "10.00")
     dispatcher = await make_dispatcher()
 
     await run_until(dispatcher, lambda: nothing_owed(db))
@@ -111,7 +96,7 @@ async def test_a_failing_receiver_is_retried_and_delivery_resumes_in_order_when_
 
     receiver.behaviour = "fail"
     for invoice_id in invoices:
-        await pay(client, owner, invoice_id, "1.00")
+        await paid(client, owner, invoice_id, "1.00")
     await run_until(dispatcher, lambda: _attempts_at_least(db, 3))
     shown = await webhook_of(client, owner, webhook["id"])
     assert shown["last_error"] == "HTTP 500"
@@ -119,7 +104,7 @@ async def test_a_failing_receiver_is_retried_and_delivery_resumes_in_order_when_
     assert shown["dead_deliveries"] == 0
 
     receiver.behaviour = "hang"  # slower than the dispatcher's timeout
-    await pay(client, owner, invoices[0], "2.00")
+    await paid(client, owner, invoices[0], "2.00")
     await run_until(dispatcher, lambda: _any_error_like(db, "ReadTimeout"))
 
     receiver.behaviour = "ok"
@@ -204,7 +189,7 @@ async def test_a_delivery_that_keeps_failing_goes_dead_and_replay_sends_it_again
     # while other invoices' events flow.
     receiver.behaviour = "ok"
     attempts = len(receiver.requests)
-    await pay(client, owner, stuck, "1.00")
+    await paid(client, owner, stuck, "1.00")
     other = await create_invoice(client, owner, number="other", sent=False)
     await run_until(dispatcher, lambda: _accepted_count(receiver, 1))
     for _ in range(10):
@@ -244,7 +229,7 @@ async def test_two_dispatchers_never_send_an_event_twice_or_out_of_order(
     workers = [asyncio.create_task((await make_dispatcher()).run_forever()) for _ in range(2)]
     try:
         await asyncio.gather(
-            *(pay(client, owner, invoice_id, "1.00") for invoice_id in invoices for _ in range(5))
+            *(paid(client, owner, invoice_id, "1.00") for invoice_id in invoices for _ in range(5))
         )
         await eventually(lambda: nothing_owed(db))
     finally:

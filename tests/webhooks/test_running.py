@@ -14,14 +14,10 @@ import httpx
 
 from tests.conftest import Account, create_invoice, free_port, payment_xml, start_server
 from tests.test_cli import cli
-from tests.webhooks.conftest import Receiver, eventually, subscribe
+from tests.webhooks.conftest import Receiver, eventually, nothing_owed, subscribe
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "webhook_receiver.py"
 FAST = {"WEBHOOK_POLL_SECONDS": "0.05", "WEBHOOK_RETRY_BASE_SECONDS": "0.05"}
-
-
-async def nothing_owed(db: asyncpg.Pool) -> bool:
-    return await db.fetchval("SELECT count(*) FROM webhook_deliveries") == 0
 
 
 async def test_the_services_workers_deliver_each_event_once_in_order(
