@@ -262,6 +262,6 @@ class WebhookDelivery(SQLModel, table=True):
     state: str = Field(sa_column=Column(Text, nullable=False, server_default=text("'pending'")))
     attempts: int = Field(sa_column=Column(Integer, nullable=False, server_default=text("0")))
     next_attempt_at: datetime = Field(sa_column=_created_at())
-    # When the current run of attempts began (replay restarts it): the give-up clock.
-    started_at: datetime = Field(sa_column=_created_at())
+    # The first failure of the current run of attempts (replay clears it): the give-up clock.
+    failing_since: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     last_error: str | None = Field(default=None, sa_column=Column(Text))

@@ -61,7 +61,7 @@ async def replay_dead(conn: asyncpg.Connection, *, account_id: int, subscription
     await conn.execute(
         """
         UPDATE webhook_deliveries
-        SET state = 'pending', attempts = 0, next_attempt_at = now(), started_at = now()
+        SET state = 'pending', attempts = 0, next_attempt_at = now(), failing_since = NULL
         WHERE account_id = $1 AND subscription_id = $2 AND state = 'dead'
         """,
         account_id,
@@ -73,11 +73,18 @@ async def replay_dead(conn: asyncpg.Connection, *, account_id: int, subscription
 
 
 async def due_subscriptions(conn: asyncpg.Connection, *, limit: int) -> list[asyncpg.Record]:
-    """Subscriptions with a pending delivery whose time has come, the longest waiting first."""
+    """Subscriptions with a pending delivery whose time has come, the longest waiting first.
+
+    Deliveries queued behind a dead one of their invoice wait for its replay: not due.
+    """
     return await conn.fetch(
         """
-        SELECT account_id, subscription_id FROM webhook_deliveries
-        WHERE state = 'pending' AND next_attempt_at <= now()
+        SELECT account_id, subscription_id FROM webhook_deliveries d
+        WHERE state = 'pending' AND next_attempt_at <= now() AND NOT EXISTS (
+            SELECT FROM webhook_deliveries dead
+            WHERE dead.account_id = d.account_id AND dead.subscription_id = d.subscription_id
+              AND dead.invoice_id = d.invoice_id AND dead.state = 'dead'
+        )
         GROUP BY account_id, subscription_id
         ORDER BY min(next_attempt_at)
         LIMIT $1
@@ -98,12 +105,12 @@ async def unlock(conn: asyncpg.Connection, *, subscription_id: int) -> None:
 async def bury_expired(
     conn: asyncpg.Connection, *, account_id: int, subscription_id: int, give_up_seconds: float
 ) -> None:
-    """Pending deliveries that have been trying for longer than `give_up_seconds` go dead."""
+    """Pending deliveries that have been failing for longer than `give_up_seconds` go dead."""
     await conn.execute(
         """
         UPDATE webhook_deliveries SET state = 'dead'
         WHERE account_id = $1 AND subscription_id = $2 AND state = 'pending'
-          AND started_at < now() - make_interval(secs => $3)
+          AND failing_since < now() - make_interval(secs => $3)
         """,
         account_id,
         subscription_id,
@@ -156,7 +163,8 @@ async def failed(
     await conn.execute(
         """
         UPDATE webhook_deliveries SET attempts = attempts + 1,
-            next_attempt_at = now() + make_interval(secs => $3), last_error = $4
+            next_attempt_at = now() + make_interval(secs => $3), last_error = $4,
+            failing_since = coalesce(failing_since, now())
         WHERE account_id = $1 AND id = $2
         """,
         account_id,
