@@ -69,7 +69,11 @@ class Dispatcher:
             try:
                 return await self._send_due(conn, account_id, subscription_id)
             finally:
-                await repository.unlock(conn, subscription_id=subscription_id)
+                try:
+                    await repository.unlock(conn, subscription_id=subscription_id)
+                except BaseException:
+                    conn.terminate()  # the pool does not reset sessions: end this one, lock too
+                    raise
 
     async def _send_due(
         self, conn: asyncpg.Connection, account_id: int, subscription_id: int
