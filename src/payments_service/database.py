@@ -56,19 +56,12 @@ def sqlalchemy_url(url: str) -> str:
     return f"postgresql+asyncpg://{rest}" if scheme in ("postgres", "postgresql") else url
 
 
-async def _nothing_to_reset(conn: asyncpg.Connection) -> None:
-    """On release, asyncpg still rolls back a transaction left open. Its default reset also
-    undoes session state (session advisory locks, cursors, LISTEN, SET) with one more query: a
-    round trip on every request, for state this service never sets."""
-
-
 async def create_pool(url: str, settings: Settings) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(
         url,
         min_size=1,
         max_size=settings.db_pool_size,
         command_timeout=30,
-        reset=_nothing_to_reset,
     )
     assert pool is not None
     return pool
