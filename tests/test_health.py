@@ -83,3 +83,18 @@ async def test_an_exhausted_pool_answers_503_with_retry_after_and_changes_nothin
             headers={**owner.auth, "Content-Type": "application/xml"},
         )
         assert again.status_code == 201
+
+
+async def test_readiness_is_503_while_the_database_lags_behind_the_migrations(
+    client: httpx.AsyncClient, db: asyncpg.Pool
+) -> None:
+    current = await db.fetchval("SELECT version_num FROM alembic_version")
+    await db.execute("UPDATE alembic_version SET version_num = '0001'")
+    try:
+        ready = await client.get("/readyz", headers={"Accept": "application/json"})
+    finally:
+        await db.execute("UPDATE alembic_version SET version_num = $1", current)
+    assert ready.status_code == 503
+    assert "payments-service migrate" in ready.json()["errors"][0]["message"]
+    assert ready.headers["Retry-After"] == "10"
+    assert (await client.get("/readyz")).status_code == 200

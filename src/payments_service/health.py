@@ -7,6 +7,7 @@ from starlette.responses import JSONResponse
 from payments_service.contract import json_operation, register
 from payments_service.database import is_unavailable
 from payments_service.errors import ServiceUnavailable
+from payments_service.schema import head_revision
 
 router = APIRouter(tags=["health"])
 
@@ -35,7 +36,7 @@ async def healthz() -> JSONResponse:
 @router.get(
     "/readyz",
     operation_id="readyz",
-    summary="Readiness: the database answers",
+    summary="Readiness: the database answers and its migrations are current",
     **json_operation(response=STATUS, auth=False, errors=[503]),
 )
 async def readyz(request: Request) -> JSONResponse:
@@ -44,9 +45,17 @@ async def readyz(request: Request) -> JSONResponse:
         raise ServiceUnavailable("Not connected to the database yet", retry_after=2)
     try:
         async with pool.acquire(timeout=request.app.state.settings.db_pool_timeout) as conn:
-            await conn.fetchval("SELECT 1")
+            version = await conn.fetchval("SELECT max(version_num) FROM alembic_version")
+    except asyncpg.UndefinedTableError:
+        version = None  # never migrated
     except Exception as exc:
         if is_unavailable(exc):
             raise ServiceUnavailable("The database is not reachable", retry_after=2) from exc
         raise
+    if version != head_revision():
+        raise ServiceUnavailable(
+            f"The database is at migration {version}, the code needs {head_revision()}: "
+            "run `payments-service migrate`",
+            retry_after=10,
+        )
     return JSONResponse({"status": "ready"})

@@ -1,10 +1,12 @@
 """Applying the Alembic migrations from code (the CLI, the tests and the container use this)."""
 
 import asyncio
+from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -23,3 +25,9 @@ def migrate(url: str) -> None:
 
 async def migrate_async(url: str) -> None:
     await asyncio.to_thread(migrate, url)
+
+
+@lru_cache
+def head_revision() -> str | None:
+    """The revision the code expects the database to be at."""
+    return ScriptDirectory.from_config(alembic_config("")).get_current_head()
