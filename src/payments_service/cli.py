@@ -6,7 +6,9 @@ import contextlib
 import os
 import signal
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import asyncpg
@@ -19,6 +21,7 @@ from payments_service.database import database_url
 from payments_service.errors import ServiceError
 from payments_service.invoices import service as invoices
 from payments_service.json_wire import to_json
+from payments_service.observability import logs
 from payments_service.schema import migrate
 from payments_service.validation import validate
 from payments_service.webhooks import service as webhooks
@@ -57,8 +60,23 @@ class Supervisor(Multiprocess):
         super().terminate_all()
 
 
+def _share_metrics_between_workers() -> None:
+    """Workers write their samples to PROMETHEUS_MULTIPROC_DIR (a fresh one unless given), so
+    /metrics on any worker reports them all."""
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if given:
+        for stale in Path(given).glob("*.db"):  # a previous run's samples
+            stale.unlink()
+    else:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="payments-metrics-")
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = get_settings()
+    logs.configure(settings.log_level)
+    workers = args.workers or settings.workers
+    if workers > 1:
+        _share_metrics_between_workers()
     # Workers are separate processes: hand them the resolved URL, not a second embedded server.
     os.environ["DATABASE_URL"] = database_url(settings)
     has_accounts = _with_connection(
@@ -75,10 +93,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         factory=True,
         host=args.host or settings.host,
         port=args.port or settings.port,
-        workers=args.workers or settings.workers,
+        workers=workers,
         loop="uvloop",
         http="httptools",
-        access_log=False,
+        access_log=False,  # ours logs one JSON line per request, with its request id
+        log_config=None,  # logs.configure routes uvicorn's records through our JSON renderer
+        # On SIGTERM: stop accepting, let requests in flight finish for up to 10 s.
         timeout_graceful_shutdown=10,
         # uvicorn kills a worker that misses a 5 s ping; a worker still importing on a busy
         # machine is not hung, so give it longer.

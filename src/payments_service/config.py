@@ -17,6 +17,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1024 * 1024
     db_pool_size: int = 10
     db_pool_timeout: float = 2.0
+    log_level: str = "INFO"
     idempotency_key_ttl_seconds: int = 24 * 3600
     idempotency_purge_interval_seconds: float = 600.0
     # Webhooks: the dispatcher runs in every worker unless disabled (then run `dispatch`).

@@ -16,6 +16,7 @@ from fastapi import Depends, Request
 
 from payments_service.config import Settings
 from payments_service.errors import ServiceUnavailable
+from payments_service.observability import metrics
 
 logger = logging.getLogger("payments_service.database")
 
@@ -104,7 +105,9 @@ async def connection(request: Request) -> AsyncIterator[asyncpg.Connection]:
     if pool is None:  # still connecting (see connect_with_backoff)
         raise _unavailable()
     try:
-        conn = await pool.acquire(timeout=request.app.state.settings.db_pool_timeout)
+        with metrics.POOL_WAITING.track_inprogress():
+            conn = await pool.acquire(timeout=request.app.state.settings.db_pool_timeout)
+        metrics.pool_sizes(pool.get_size(), pool.get_idle_size())
     except TimeoutError:
         raise ServiceUnavailable("The service is busy; retry shortly") from None
     except Exception as exc:
@@ -126,6 +129,7 @@ async def connection(request: Request) -> AsyncIterator[asyncpg.Connection]:
             # The pool has terminated the connection it could not reset; the request's outcome
             # was settled by its transaction already, so it must not turn into an error now.
             logger.warning("dropped a connection that could not be reset (%r)", exc)
+        metrics.pool_sizes(pool.get_size(), pool.get_idle_size())
 
 
 ConnectionDep = Annotated[asyncpg.Connection, Depends(connection, scope="function")]

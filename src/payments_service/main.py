@@ -22,6 +22,9 @@ from payments_service.health import router as health_router
 from payments_service.idempotency.service import purge_expired_keys
 from payments_service.invoices.router import router as invoices_router
 from payments_service.negotiation import error_response
+from payments_service.observability import logs
+from payments_service.observability.middleware import ObservabilityMiddleware
+from payments_service.observability.router import router as observability_router
 from payments_service.payments.router import router as payments_router
 from payments_service.v2.router import router as v2_router
 from payments_service.validation import problem_of
@@ -65,11 +68,6 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return error_response(request, exc.status_code, [Problem(code, str(exc.detail))], headers)
 
 
-async def _unexpected(request: Request, exc: Exception) -> Response:
-    logger.exception("unhandled error", exc_info=exc)
-    return error_response(request, 500, [Problem("internal", "Internal server error")])
-
-
 async def _keep_up(app: FastAPI, url: str, settings: Settings) -> None:
     """In the background: connect (if the database was down at start), then housekeeping."""
     if app.state.pool is None:
@@ -79,6 +77,7 @@ async def _keep_up(app: FastAPI, url: str, settings: Settings) -> None:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    logs.configure(settings.log_level)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -109,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.include_router(health_router)
+    app.include_router(observability_router)
     app.include_router(invoices_router)
     app.include_router(payments_router)
     app.include_router(v2_router)
@@ -117,7 +117,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected)
     contract.install(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(ObservabilityMiddleware)  # outermost: sees every response
     return app

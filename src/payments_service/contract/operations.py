@@ -289,6 +289,7 @@ def json_operation(
     errors: Iterable[int] = (),
     auth: bool = True,
     error_schema: dict[str, Any] | None = None,
+    media_type: str = JSON,
 ) -> dict[str, Any]:
     """`operation` for JSON-only routes: `response` and `error_schema` are schemas (or refs from
     `register`); without `error_schema` errors are the v1 `Errors` in both media types."""
@@ -297,7 +298,7 @@ def json_operation(
         request = {"content": {JSON: {"schema": _ref(body.__name__, _model_schema(body))}}}
     return _documented(
         status=status,
-        content=None if response is None else {JSON: {"schema": response}},
+        content=None if response is None else {media_type: {"schema": response}},
         statuses=_implied(errors, auth=auth, renders=False, body=body is not None),
         error_content=None if error_schema is None else {JSON: {"schema": error_schema}},
         auth=auth,

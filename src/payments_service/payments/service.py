@@ -13,6 +13,7 @@ from payments_service.events.catalog import EventType
 from payments_service.invoices import repository as invoices
 from payments_service.invoices.service import get_invoice, lock_invoice, save_balance
 from payments_service.money import check_amount
+from payments_service.observability import metrics
 from payments_service.payments import repository
 from payments_service.payments.schemas import PaymentCreate
 
@@ -120,6 +121,8 @@ async def record_payment(
         payment_id=payment["id"],
         payment_amount=amount,
     )
+    # Counted before the request's commit: a commit that then fails over-counts by one.
+    metrics.payment_recorded(invoice["currency"], amount)
     return payment
 
 
@@ -147,3 +150,4 @@ async def delete_payment(
         payment_id=payment_id,
         payment_amount=amount,
     )
+    metrics.PAYMENTS_DELETED.inc()

@@ -1,0 +1,1 @@
+"""Operations: request ids, one JSON log line per request, Prometheus metrics."""

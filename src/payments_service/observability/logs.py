@@ -1,0 +1,79 @@
+"""JSON logs, one object per line: structlog for ours, the same renderer for the standard
+library's (uvicorn, asyncio). Every value passes `redact` last, so no token, credential or
+card-like number reaches the output, whoever logged it."""
+
+import logging
+import re
+import sys
+from typing import Any
+
+import structlog
+from structlog.typing import EventDict, WrappedLogger
+
+TOKEN = re.compile(r"ps_\d+_\d+_[\w-]+")
+CREDENTIALS = re.compile(r"(?i)\b(bearer|basic)\s+[\w.~+/=-]+")
+CARD_LIKE = re.compile(r"(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)")  # 13 to 19 digits
+SECRET_KEYS = {"authorization", "token", "password", "secret", "cookie", "api_key"}
+
+
+def redact_text(text: str) -> str:
+    text = TOKEN.sub("[token]", text)
+    text = CREDENTIALS.sub(r"\1 [credentials]", text)
+    return CARD_LIKE.sub("[card-like number]", text)
+
+
+def _redact(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, dict):
+        return {
+            k: "[redacted]" if k.lower() in SECRET_KEYS else _redact(v) for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [_redact(v) for v in value]
+    return value
+
+
+def redact(_logger: WrappedLogger, _method: str, event: EventDict) -> EventDict:
+    redacted: EventDict = _redact(event)
+    return redacted
+
+
+SHARED: list[Any] = [
+    structlog.contextvars.merge_contextvars,
+    structlog.stdlib.add_logger_name,
+    structlog.processors.add_log_level,
+    structlog.processors.TimeStamper(fmt="iso", utc=True),
+]
+
+
+def formatter() -> logging.Formatter:
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=SHARED,
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            redact,
+            structlog.processors.JSONRenderer(),
+        ],
+    )
+
+
+_handler: logging.Handler | None = None
+
+
+def configure(level: str = "INFO") -> None:
+    """Route every log record to stdout as JSON (once per process)."""
+    global _handler
+    structlog.configure(
+        processors=[*SHARED, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    root = logging.getLogger()
+    if _handler is None:
+        _handler = logging.StreamHandler(sys.stdout)
+        _handler.setFormatter(formatter())
+        root.addHandler(_handler)
+    root.setLevel(level.upper())

@@ -1,0 +1,102 @@
+"""Request ids, one JSON log line per request, and nothing secret in any log line."""
+
+import base64
+import io
+import json
+import logging
+import re
+from collections.abc import Callable, Iterator
+
+import httpx
+import pytest
+
+from payments_service.observability import logs
+from tests.conftest import Account, create_invoice, payment_xml
+
+CARD = "4111 1111 1111 1111"
+
+
+@pytest.fixture
+def read_logs() -> Iterator[Callable[[], list[dict]]]:
+    """What the service's JSON log handler has written so far, parsed line by line."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logs.formatter())
+    logging.getLogger().addHandler(handler)
+    try:
+        yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    finally:
+        logging.getLogger().removeHandler(handler)
+
+
+async def test_a_sane_request_id_is_echoed_and_others_are_replaced(
+    client: httpx.AsyncClient, owner: Account
+) -> None:
+    given = await client.get("/healthz", headers={"X-Request-ID": "abc-123 retry/2"})
+    assert given.headers["X-Request-ID"] == "abc-123 retry/2"
+    for bad in ("x" * 129, "tab\there", ""):
+        replaced = await client.get("/healthz", headers={"X-Request-ID": bad})
+        assert re.fullmatch(r"[0-9a-f]{32}", replaced.headers["X-Request-ID"])
+    generated = [(await client.get("/healthz")).headers["X-Request-ID"] for _ in range(2)]
+    assert generated[0] != generated[1]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [("GET", "/invoices/1", 401), ("GET", "/no/such/path", 404), ("POST", "/invoices", 401)],
+)
+async def test_error_responses_carry_the_request_id_too(
+    client: httpx.AsyncClient, method: str, path: str, status: int
+) -> None:
+    response = await client.request(method, path, headers={"X-Request-ID": "err-1"})
+    assert (response.status_code, response.headers["X-Request-ID"]) == (status, "err-1")
+
+
+async def test_each_request_logs_one_json_line_with_route_status_duration_and_account(
+    client: httpx.AsyncClient, owner: Account, read_logs: Callable[[], list[dict]]
+) -> None:
+    invoice_id = await create_invoice(client, owner, sent=False)
+    await client.get(f"/invoices/{invoice_id}", headers={**owner.auth, "X-Request-ID": "req-42"})
+    await client.get("/invoices/999", headers={"X-Request-ID": "anon-1"})
+
+    requests = [line for line in read_logs() if line["event"] == "request"]
+    shown = [line for line in requests if line["request_id"] == "req-42"]
+    assert len(shown) == 1
+    assert shown[0]["method"] == "GET"
+    assert shown[0]["route"] == "/invoices/{invoice_id}"
+    assert shown[0]["status"] == 200
+    assert shown[0]["account_id"] == owner.id
+    assert isinstance(shown[0]["duration_ms"], float)
+    assert shown[0]["level"] == "info" and shown[0]["timestamp"].endswith("Z")
+    (anonymous,) = [line for line in requests if line["request_id"] == "anon-1"]
+    assert (anonymous["status"], anonymous["account_id"]) == (401, None)
+
+
+async def test_tokens_credentials_and_card_numbers_never_reach_the_logs(
+    client: httpx.AsyncClient, owner: Account, read_logs: Callable[[], list[dict]]
+) -> None:
+    invoice_id = await create_invoice(client, owner)
+    basic = base64.b64encode(f"{owner.email}:{owner.token}".encode()).decode()
+    await client.post(
+        f"/invoices/{invoice_id}/payments",
+        content=payment_xml("10.00", notes=CARD),
+        headers={"Authorization": f"Basic {basic}", "Content-Type": "application/xml"},
+    )
+    await client.get(
+        f"/invoices/{invoice_id}/payments?card={CARD.replace(' ', '')}", headers=owner.auth
+    )
+    # Whatever code logs by mistake is masked too, in messages, fields and exceptions.
+    logger = logging.getLogger("payments_service.test")
+    logger.warning("header was %s, card %s", owner.auth["Authorization"], CARD)
+    try:
+        raise ValueError(f"token {owner.token} card 4111-1111-1111-1111")
+    except ValueError:
+        logger.exception("boom")
+
+    lines = read_logs()
+    output = "\n".join(json.dumps(line) for line in lines)
+    assert len(lines) >= 4
+    secret = owner.token.rsplit("_", 1)[1]
+    for leak in (owner.token, secret, basic, "4111111111111111", CARD, "4111-1111-1111-1111"):
+        assert leak not in output
+    assert "[card-like number]" in output and "[token]" in output
