@@ -83,7 +83,10 @@ async def send(
 
 
 def visible(response: httpx.Response) -> tuple[int, dict[str, str], bytes]:
-    headers = {k: v for k, v in response.headers.items() if k.lower() != "date"}
+    # Date and X-Request-ID differ between any two responses.
+    headers = {
+        k: v for k, v in response.headers.items() if k.lower() not in ("date", "x-request-id")
+    }
     return response.status_code, headers, response.content
 
 

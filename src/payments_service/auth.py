@@ -95,7 +95,7 @@ async def authenticate(request: Request, conn: ConnectionDep) -> Caller:
         raise Forbidden(
             "The invoice feature is not enabled for this account", code="invoices_disabled"
         )
-    request.state.account_id = account_id  # for the request's log line
+    request.state.account_id = row["account_id"]  # for the request's log line
     return Caller(
         account_id=row["account_id"], user_id=row["user_id"], name=row["name"], email=row["email"]
     )

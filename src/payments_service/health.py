@@ -1,5 +1,7 @@
 """Probes for orchestrators: liveness (the process answers) and readiness (it can serve)."""
 
+import asyncio
+
 import asyncpg
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse
@@ -52,9 +54,10 @@ async def readyz(request: Request) -> JSONResponse:
         if is_unavailable(exc):
             raise ServiceUnavailable("The database is not reachable", retry_after=2) from exc
         raise
-    if version != head_revision():
+    head = await asyncio.to_thread(head_revision)  # cached after the first probe
+    if version != head:
         raise ServiceUnavailable(
-            f"The database is at migration {version}, the code needs {head_revision()}: "
+            f"The database is at migration {version}, the code needs {head}: "
             "run `payments-service migrate`",
             retry_after=10,
         )

@@ -1,17 +1,23 @@
-"""Applying the Alembic migrations from code (the CLI, the tests and the container use this)."""
+"""Applying the Alembic migrations from code (the CLI, the tests and the container use this).
+
+Alembic is imported on use: it takes seconds to import on a busy machine, and serving workers
+only need it for the readiness probe.
+"""
 
 import asyncio
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.script import ScriptDirectory
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def alembic_config(url: str) -> Config:
+def alembic_config(url: str) -> "Config":
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["url"] = url
@@ -20,6 +26,8 @@ def alembic_config(url: str) -> Config:
 
 def migrate(url: str) -> None:
     """Bring the database at `url` to the latest migration."""
+    from alembic import command
+
     command.upgrade(alembic_config(url), "head")
 
 
@@ -30,4 +38,6 @@ async def migrate_async(url: str) -> None:
 @lru_cache
 def head_revision() -> str | None:
     """The revision the code expects the database to be at."""
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config("")).get_current_head()

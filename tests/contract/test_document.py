@@ -11,7 +11,7 @@ from payments_service.contract.xml_data import from_xml
 from tests.contract.checker import ContractChecker, ContractViolation
 
 METHODS = {"get", "post", "put", "patch", "delete"}
-PROBES = {"/healthz", "/readyz"}  # JSON for orchestrators; their errors are v1's
+PROBES = {"/healthz", "/readyz", "/metrics"}  # for orchestrators: JSON or Prometheus text
 
 
 def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:

@@ -12,7 +12,7 @@ from structlog.typing import EventDict, WrappedLogger
 
 TOKEN = re.compile(r"ps_\d+_\d+_[\w-]+")
 CREDENTIALS = re.compile(r"(?i)\b(bearer|basic)\s+[\w.~+/=-]+")
-CARD_LIKE = re.compile(r"(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)")  # 13 to 19 digits
+CARD_LIKE = re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])")  # 13 to 19 digits
 SECRET_KEYS = {"authorization", "token", "password", "secret", "cookie", "api_key"}
 
 
@@ -59,6 +59,14 @@ def formatter() -> logging.Formatter:
     )
 
 
+class StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stdout is now (test runners swap it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stdout
+        super().emit(record)
+
+
 _handler: logging.Handler | None = None
 
 
@@ -73,7 +81,7 @@ def configure(level: str = "INFO") -> None:
     )
     root = logging.getLogger()
     if _handler is None:
-        _handler = logging.StreamHandler(sys.stdout)
+        _handler = StdoutHandler()
         _handler.setFormatter(formatter())
         root.addHandler(_handler)
     root.setLevel(level.upper())
