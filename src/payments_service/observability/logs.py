@@ -59,11 +59,11 @@ def formatter() -> logging.Formatter:
     )
 
 
-class StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """Writes to whatever sys.stdout is now (test runners swap it)."""
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is now (test runners swap it)."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.stream = sys.stdout
+        self.stream = sys.stderr
         super().emit(record)
 
 
@@ -71,7 +71,7 @@ _handler: logging.Handler | None = None
 
 
 def configure(level: str = "INFO") -> None:
-    """Route every log record to stdout as JSON (once per process)."""
+    """Route every log record to stderr as JSON (once per process), where uvicorn logs too."""
     global _handler
     structlog.configure(
         processors=[*SHARED, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
@@ -81,7 +81,7 @@ def configure(level: str = "INFO") -> None:
     )
     root = logging.getLogger()
     if _handler is None:
-        _handler = StdoutHandler()
+        _handler = StderrHandler()
         _handler.setFormatter(formatter())
         root.addHandler(_handler)
     root.setLevel(level.upper())
