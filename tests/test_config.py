@@ -17,6 +17,8 @@ def test_every_setting_is_in_the_readme_table_with_its_default(name: str) -> Non
         assert f"`{name.upper()}`" in README, f"{name.upper()} is not in the README"
         return
     default = Settings.model_fields[name].default
+    if "see " in rows[0]:  # a row that points to the feature's own section
+        return
     if isinstance(default, float):
         assert f"{default:g}" in rows[0], (name, default, rows[0])
     elif isinstance(default, int) or (isinstance(default, str) and default):
