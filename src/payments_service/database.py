@@ -29,6 +29,9 @@ UNAVAILABLE: tuple[type[Exception], ...] = (
     asyncpg.PostgresConnectionError,  # includes ConnectionDoesNotExistError
     asyncpg.exceptions.OperatorInterventionError,  # admin shutdown, crash, cannot connect now
     asyncpg.exceptions.InsufficientResourcesError,  # too many connections
+    # A connection the server dropped mid-operation can come back from the pool in a broken
+    # protocol state ("another operation is in progress"): the same outage, seen later.
+    asyncpg.InternalClientError,
 )
 
 
