@@ -93,6 +93,12 @@ class StubPool:
     async def release(self, conn: StubConnection) -> None:
         return None
 
+    def get_size(self) -> int:  # read by the pool metrics
+        return 1
+
+    def get_idle_size(self) -> int:
+        return 1
+
 
 def _scope(method: str, path: str, headers: dict[str, str]) -> dict[str, Any]:
     return {
