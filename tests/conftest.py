@@ -14,6 +14,7 @@ import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -116,6 +117,20 @@ async def client(app: FastAPI, contract: ContractChecker) -> AsyncIterator[httpx
         transport=transport, base_url="http://testserver", event_hooks={"response": [contract]}
     ) as http:
         yield http
+
+
+@asynccontextmanager
+async def serving(settings: Settings) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    """An app of its own (with its own pool), started and stopped like a worker."""
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport,
+            base_url="http://testserver",
+            event_hooks={"response": [ContractChecker(app)]},
+        ) as http:
+            yield app, http
 
 
 @dataclass

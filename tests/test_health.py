@@ -2,31 +2,12 @@
 reach: not yet reachable at start, or no free connection in the pool."""
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import asyncpg
 import httpx
-from fastapi import FastAPI
 
 from payments_service.config import Settings
-from payments_service.main import create_app
-from tests.conftest import Account, create_invoice, free_port, payment_xml, snapshot
-from tests.contract.checker import ContractChecker
-
-
-@asynccontextmanager
-async def serving(settings: Settings) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
-    """An app of its own (with its own pool), started and stopped like a worker."""
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
-            transport=transport,
-            base_url="http://testserver",
-            event_hooks={"response": [ContractChecker(app)]},
-        ) as http:
-            yield app, http
+from tests.conftest import Account, create_invoice, free_port, payment_xml, serving, snapshot
 
 
 async def test_liveness_and_readiness_are_200_when_the_database_answers(

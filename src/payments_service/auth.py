@@ -15,6 +15,7 @@ from typing import Annotated
 import asyncpg
 from fastapi import Depends, Request
 
+from payments_service import rate_limit
 from payments_service.accounts import repository
 from payments_service.database import ConnectionDep
 from payments_service.errors import Forbidden, Unauthorized
@@ -96,6 +97,7 @@ async def authenticate(request: Request, conn: ConnectionDep) -> Caller:
             "The invoice feature is not enabled for this account", code="invoices_disabled"
         )
     request.state.account_id = row["account_id"]  # for the request's log line
+    await rate_limit.check(request, conn, account_id=row["account_id"])
     return Caller(
         account_id=row["account_id"], user_id=row["user_id"], name=row["name"], email=row["email"]
     )

@@ -1,6 +1,7 @@
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -27,6 +28,9 @@ class Settings(BaseSettings):
     webhook_retry_base_seconds: float = 1.0
     webhook_retry_max_seconds: float = 300.0
     webhook_give_up_seconds: float = 3 * 24 * 3600
+    # Per-account rate limit as Harvest v1 had (e.g. 100 per 15 s); 0 requests turns it off.
+    rate_limit_requests: int = Field(default=0, ge=0)
+    rate_limit_window_seconds: int = Field(default=15, ge=1)
 
 
 @lru_cache

@@ -93,6 +93,6 @@ class ServiceUnavailable(ServiceError):
     status_code = 503
     code = "unavailable"
 
-    def __init__(self, message: str, *, retry_after: int = 1) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, code: str | None = None, retry_after: int = 1) -> None:
+        super().__init__(message, code=code)
         self.headers = {"Retry-After": str(retry_after)}

@@ -265,3 +265,15 @@ class WebhookDelivery(SQLModel, table=True):
     # The first failure of the current run of attempts (replay clears it): the give-up clock.
     failing_since: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     last_error: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class RateLimitWindow(SQLModel, table=True):
+    """An account's current rate-limit window (see `rate_limit.py`): one row per account,
+    overwritten when a new window starts, so there is nothing old to purge."""
+
+    __tablename__ = "rate_limit_windows"
+    __table_args__ = (ForeignKeyConstraint(["account_id"], ["accounts.id"]),)
+
+    account_id: int = Field(sa_column=_account_id())
+    window_start: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    hits: int = Field(sa_column=Column(Integer, nullable=False))
