@@ -71,6 +71,15 @@ async def test_payment_operations_document_the_statuses_they_answer(
     assert "content" not in delete["responses"]["200"]
 
 
+async def test_every_operation_takes_and_echoes_x_request_id(client: httpx.AsyncClient) -> None:
+    document = (await client.get("/openapi.json")).json()
+    for path, method, op in operations(document):
+        (parameter,) = [p for p in op["parameters"] if p["name"] == "X-Request-ID"]
+        assert (parameter["in"], parameter["required"]) == ("header", False), (method, path)
+        for status, response in op["responses"].items():
+            assert "X-Request-ID" in response["headers"], (method, path, status)
+
+
 async def test_every_example_fits_its_schema(
     client: httpx.AsyncClient, contract: ContractChecker
 ) -> None:
@@ -101,7 +110,7 @@ def fake(
     return httpx.Response(
         status,
         content=body.encode(),
-        headers={"content-type": content_type},
+        headers={"content-type": content_type, "x-request-id": "1"},
         request=httpx.Request("GET", f"http://testserver{path}"),
     )
 

@@ -91,9 +91,10 @@ async def test_a_generated_client_records_lists_shows_and_deletes_payments(
         assert shown.payment.paid_at.isoformat() == "2008-02-14T00:00:00+00:00"
 
         deleted = await payments["delete_payment"].asyncio_detailed(
-            invoice_id, recorded[0].id, client=client
+            invoice_id, recorded[0].id, client=client, x_request_id="billing-42"
         )
         assert deleted.status_code == 200
+        assert deleted.headers["X-Request-ID"] == "billing-42"
         gone = await payments["get_payment"].asyncio(invoice_id, recorded[0].id, client=client)
         assert isinstance(gone, models.Errors)
         assert [error.code for error in gone.errors] == ["not_found"]

@@ -333,6 +333,29 @@ def _drop_fastapi_validation_errors(document: dict[str, Any]) -> None:
         schemas.pop(name, None)
 
 
+REQUEST_ID = "X-Request-ID"
+REQUEST_ID_PARAMETER = {
+    "name": REQUEST_ID,
+    "in": "header",
+    "required": False,
+    "description": "Your id for this request, 1-128 printable ASCII characters (anything else is "
+    "replaced by a new one); echoed in the response and in the service's log lines.",
+    "schema": {"type": "string"},
+}
+REQUEST_ID_HEADER = {
+    "description": "The request's id: the caller's X-Request-ID, or a new one",
+    "schema": {"type": "string"},
+}
+
+
+def _declare_request_id(document: dict[str, Any]) -> None:
+    """The observability middleware takes and echoes X-Request-ID on every route and answer."""
+    for op in _operations(document):
+        op.setdefault("parameters", []).append(REQUEST_ID_PARAMETER)
+        for response in op.get("responses", {}).values():
+            response.setdefault("headers", {})[REQUEST_ID] = REQUEST_ID_HEADER
+
+
 def install(app: FastAPI) -> None:
     """Serve the document with the schemas and security schemes the operations declared."""
 
@@ -349,6 +372,7 @@ def install(app: FastAPI) -> None:
             components.setdefault("schemas", {}).update(SCHEMAS)
             components["securitySchemes"] = SECURITY_SCHEMES
             _add_json_examples(document)
+            _declare_request_id(document)
             app.openapi_schema = document
         return app.openapi_schema
 
