@@ -16,6 +16,8 @@ import httpx
 from payments_service.webhooks import repository
 from payments_service.webhooks.dispatcher import Dispatcher, backoff
 from tests.conftest import Account, create_invoice, paid
+from tests.contract.checker import ContractChecker
+from tests.observability.test_metrics import value
 from tests.webhooks.conftest import Receiver, eventually, nothing_owed, run_until, subscribe
 
 JSON = {"Accept": "application/json"}
@@ -118,6 +120,40 @@ async def test_a_failing_receiver_is_retried_and_delivery_resumes_in_order_when_
     }
     assert_in_order_per_invoice(receiver)
     assert len({e["id"] for e in receiver.accepted}) == len(receiver.accepted)
+
+
+async def test_outbox_lag_shows_the_oldest_undelivered_event_until_it_is_delivered(
+    client: httpx.AsyncClient,
+    owner: Account,
+    db: asyncpg.Pool,
+    receiver: Receiver,
+    make_dispatcher: MakeDispatcher,
+    live_server: str,
+    contract: ContractChecker,
+) -> None:
+    receiver.behaviour = "fail"
+    await subscribe(client, owner, receiver.url)
+    await create_invoice(client, owner, sent=False)
+    dispatcher = await make_dispatcher()
+    await run_until(dispatcher, lambda: _attempts_at_least(db, 1))
+
+    # A new connection per scrape, so that both workers of the live server answer.
+    async with httpx.AsyncClient(
+        base_url=live_server,
+        limits=httpx.Limits(max_keepalive_connections=0),
+        event_hooks={"response": [contract]},
+    ) as http:
+
+        async def lags() -> list[float]:
+            return [value((await http.get("/metrics")).text, "outbox_lag_seconds") for _ in "1234"]
+
+        waiting = await lags()
+        receiver.behaviour = "ok"
+        await run_until(dispatcher, lambda: nothing_owed(db))
+        delivered = await lags()
+
+    assert all(lag > 0 for lag in waiting), waiting
+    assert delivered == [0.0] * 4
 
 
 async def _attempts_at_least(db: asyncpg.Pool, attempts: int) -> bool:

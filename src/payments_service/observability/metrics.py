@@ -36,9 +36,11 @@ POOL = Gauge(
 POOL_WAITING = Gauge(
     "db_pool_waiting", "Requests waiting for a database connection", multiprocess_mode="livesum"
 )
-# Set by the event dispatcher: age of the oldest event not yet delivered to every subscriber.
+# Read from the database at each scrape (see router.py): whichever worker answered last knows.
 OUTBOX_LAG = Gauge(
-    "outbox_lag_seconds", "Age of the oldest undelivered event", multiprocess_mode="max"
+    "outbox_lag_seconds",
+    "Age of the oldest event still owed to a webhook subscriber (dead deliveries aside)",
+    multiprocess_mode="mostrecent",
 )
 
 

@@ -1,12 +1,26 @@
 """`GET /metrics` in the Prometheus text format (unauthenticated: expose it to the scraper only)."""
 
+import asyncpg
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from payments_service.contract import json_operation
+from payments_service.database import is_unavailable
 from payments_service.observability import metrics
+from payments_service.webhooks import repository as webhooks
 
 router = APIRouter(tags=["operations"])
+
+
+async def _outbox_lag(pool: asyncpg.Pool, *, wait: float) -> None:
+    """From the database, so it holds wherever the dispatchers run; a database out of reach
+    leaves the last value (the scrape itself still answers)."""
+    try:
+        async with pool.acquire(timeout=wait) as conn:
+            metrics.OUTBOX_LAG.set(await webhooks.oldest_pending_age(conn))
+    except Exception as exc:
+        if not is_unavailable(exc):
+            raise
 
 
 @router.get(
@@ -19,5 +33,6 @@ async def prometheus_metrics(request: Request) -> Response:
     pool = request.app.state.pool
     if pool is not None:
         metrics.pool_sizes(pool.get_size(), pool.get_idle_size())
+        await _outbox_lag(pool, wait=request.app.state.settings.db_pool_timeout)
     body, content_type = metrics.exposition()
     return Response(body, media_type=content_type)

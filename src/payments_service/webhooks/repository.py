@@ -93,6 +93,20 @@ async def due_subscriptions(conn: asyncpg.Connection, *, limit: int) -> list[asy
     )
 
 
+async def oldest_pending_age(conn: asyncpg.Connection) -> float:
+    """Seconds since the oldest event still owed to a subscriber (and not dead) was written;
+    0 when nothing is owed."""
+    age: float = await conn.fetchval(
+        """
+        SELECT coalesce(extract(epoch FROM now() - min(e.created_at)), 0)::float8
+        FROM webhook_deliveries d
+        JOIN events e ON e.account_id = d.account_id AND e.id = d.event_id
+        WHERE d.state = 'pending'
+        """
+    )
+    return age
+
+
 async def try_lock(conn: asyncpg.Connection, *, subscription_id: int) -> bool:
     locked: bool = await conn.fetchval(f"SELECT pg_try_advisory_lock({LOCK_KEY})", subscription_id)
     return locked
