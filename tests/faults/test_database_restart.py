@@ -9,6 +9,7 @@ import httpx
 
 from payments_service.config import Settings
 from tests.conftest import create_invoice, make_account, start_server
+from tests.contract.checker import ContractChecker
 from tests.faults.conftest import SERVER_ENV, OwnPostgres, load_started
 from tests.jepsen import EXPECTED, violations
 from tests.test_health import serving
@@ -42,11 +43,11 @@ async def test_a_database_down_at_start_is_waited_for_and_then_served(
 
 
 async def test_restarting_postgres_under_load_gives_503s_in_the_gap_then_recovers(
-    own_postgres: OwnPostgres, own_db: asyncpg.Pool
+    own_postgres: OwnPostgres, own_db: asyncpg.Pool, contract: ContractChecker
 ) -> None:
     process, base = start_server(own_postgres.url, workers=2, env=SERVER_ENV)
     try:
-        workload, load = await load_started(base, own_db, operations=1200)
+        workload, load = await load_started(base, own_db, contract, operations=1200)
         await asyncio.to_thread(own_postgres.stop)
         stopped_at = len(workload.history)
         await asyncio.sleep(2)
@@ -68,7 +69,7 @@ async def test_restarting_postgres_under_load_gives_503s_in_the_gap_then_recover
         assert all(op.status is not None for op in workload.history)  # none hung or was cut
         assert any(op.status in (200, 201) for op in after[len(after) // 2 :])  # recovered
         assert process.poll() is None  # by itself: the same server process
-        async with httpx.AsyncClient() as http:
+        async with httpx.AsyncClient(event_hooks={"response": [contract]}) as http:
             assert (await http.get(f"{base}/readyz")).status_code == 200
     finally:
         process.terminate()

@@ -8,14 +8,17 @@ import asyncpg
 import httpx
 
 from tests.conftest import create_invoice, make_account, payment_xml, start_server
+from tests.contract.checker import ContractChecker
 
 
 async def test_sigterm_lets_the_request_in_flight_finish_refuses_new_ones_and_closes_the_pool(
-    database_url: str, db: asyncpg.Pool
+    database_url: str, db: asyncpg.Pool, contract: ContractChecker
 ) -> None:
     process, base = start_server(database_url, workers=2, stderr=subprocess.PIPE)
     account = await make_account(db, "Graceful")
-    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+    async with httpx.AsyncClient(
+        base_url=base, timeout=30, event_hooks={"response": [contract]}
+    ) as http:
         invoice_id = await create_invoice(http, account)
         async with db.acquire() as blocker:
             locked = blocker.transaction()
@@ -40,7 +43,9 @@ async def test_sigterm_lets_the_request_in_flight_finish_refuses_new_ones_and_cl
 
             process.send_signal(signal.SIGTERM)
             refused = False
-            async with httpx.AsyncClient(base_url=base, timeout=5) as newcomer:
+            async with httpx.AsyncClient(
+                base_url=base, timeout=5, event_hooks={"response": [contract]}
+            ) as newcomer:
                 for _ in range(100):
                     try:
                         await newcomer.get("/healthz")

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tests.conftest import create_invoice, make_account
+from tests.contract.checker import ContractChecker
 from tests.openapi_client import generated_client
 from tests.v2.conftest import USER_AGENT
 
@@ -34,15 +35,17 @@ def models() -> Any:
 
 
 async def test_the_generated_client_lists_creates_and_deletes_payments_and_reads_invoices(
-    generated: ModuleType, live_server: str, db: asyncpg.Pool
+    generated: ModuleType, live_server: str, db: asyncpg.Pool, contract: ContractChecker
 ) -> None:
     account = await make_account(db, "Generated")
-    async with httpx.AsyncClient(base_url=live_server) as http:
+    hooks = {"response": [contract]}
+    async with httpx.AsyncClient(base_url=live_server, event_hooks=hooks) as http:
         invoice_id = str(await create_invoice(http, account, amount="100.00"))
     client = generated.AuthenticatedClient(
         base_url=f"{live_server}/v2",
         token=account.token,
         headers={"Harvest-Account-Id": str(account.id), "User-Agent": USER_AGENT},
+        httpx_args={"event_hooks": hooks},
         raise_on_unexpected_status=True,
     )
     m = models()

@@ -13,6 +13,7 @@ import asyncpg
 import httpx
 
 from tests.conftest import Account, create_invoice, free_port, payment_xml, start_server
+from tests.contract.checker import ContractChecker
 from tests.test_cli import cli
 from tests.webhooks.conftest import Receiver, eventually, nothing_owed, subscribe
 
@@ -21,13 +22,17 @@ FAST = {"WEBHOOK_POLL_SECONDS": "0.05", "WEBHOOK_RETRY_BASE_SECONDS": "0.05"}
 
 
 async def test_the_services_workers_deliver_each_event_once_in_order(
-    database_url: str, owner: Account, db: asyncpg.Pool, receiver: Receiver
+    database_url: str,
+    owner: Account,
+    db: asyncpg.Pool,
+    receiver: Receiver,
+    contract: ContractChecker,
 ) -> None:
     process, base = await asyncio.to_thread(
         start_server, database_url, workers=2, env={"DISPATCHER_ENABLED": "true", **FAST}
     )
     try:
-        async with httpx.AsyncClient(base_url=base) as client:
+        async with httpx.AsyncClient(base_url=base, event_hooks={"response": [contract]}) as client:
             await subscribe(client, owner, receiver.url)
             invoices = [await create_invoice(client, owner, number=str(n)) for n in range(3)]
             for invoice_id in invoices * 3:
