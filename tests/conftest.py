@@ -283,13 +283,29 @@ def start_server(
     return process, base
 
 
+def workers_of(pid: int) -> list[int]:
+    """The uvicorn worker processes of the server `pid`."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [
+        int(child)
+        for child in children
+        if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()
+    ]
+
+
 @pytest.fixture(scope="session")
-def live_server(database_url: str) -> Iterator[str]:
+def live_service(database_url: str) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """The service under uvicorn with 2 workers on a real socket, as `serve` runs it."""
     process, base = start_server(database_url)
-    yield base
+    yield process, base
     process.terminate()
     process.wait(timeout=15)
+
+
+@pytest.fixture(scope="session")
+def live_server(live_service: tuple[subprocess.Popen[bytes], str]) -> str:
+    """The base URL of `live_service`."""
+    return live_service[1]
 
 
 async def pay(

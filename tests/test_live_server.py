@@ -1,9 +1,12 @@
 """The service as deployed: uvicorn workers on a real socket, driven like the README's curl."""
 
+import subprocess
+from pathlib import Path
+
 import asyncpg
 import httpx
 
-from tests.conftest import INVOICE_XML, make_account, payment_xml
+from tests.conftest import INVOICE_XML, make_account, payment_xml, workers_of
 from tests.contract.checker import ContractChecker
 
 
@@ -37,3 +40,15 @@ async def test_a_curl_like_session_over_a_real_socket(
         assert (balance["invoice"]["due_amount"], balance["invoice"]["state"]) == (74.5, "partial")
         assert (await http.delete(paid.headers["Location"])).status_code == 200
         assert (await http.get(f"{invoice}/payments")).text.count("<payment>") == 0
+
+
+def test_serve_runs_each_worker_on_uvloop_and_httptools(
+    live_service: tuple[subprocess.Popen[bytes], str],
+) -> None:
+    process, _ = live_service
+    workers = workers_of(process.pid)
+    assert len(workers) == 2
+    for worker in workers:
+        loaded = Path(f"/proc/{worker}/maps").read_text()  # the shared libraries it runs
+        assert "/uvloop/loop." in loaded
+        assert "/httptools/parser/" in loaded

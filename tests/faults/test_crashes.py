@@ -3,25 +3,14 @@
 
 import os
 import signal
-from pathlib import Path
 
 import asyncpg
 import httpx
 
-from tests.conftest import start_server
+from tests.conftest import start_server, workers_of
 from tests.contract.checker import ContractChecker
 from tests.faults.conftest import SERVER_ENV, load_started, until
 from tests.jepsen import violations
-
-
-def workers_of(pid: int) -> list[int]:
-    """The uvicorn worker processes of the server `pid`."""
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    return [
-        int(child)
-        for child in children
-        if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()
-    ]
 
 
 async def test_killing_a_worker_mid_load_loses_nothing_acknowledged(
