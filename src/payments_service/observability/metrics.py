@@ -20,8 +20,8 @@ REQUESTS = Counter(
     ["method", "route", "status"],
 )  # fmt: skip
 LATENCY = Histogram(
-    "http_request_duration_seconds", "Time to answer, by route template and method",
-    ["method", "route"],
+    "http_request_duration_seconds", "Time to answer, by route template, method and status",
+    ["method", "route", "status"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
 )  # fmt: skip
 PAYMENTS_RECORDED = Counter("payments_recorded_total", "Payments recorded", ["currency"])

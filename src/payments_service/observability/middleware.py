@@ -65,8 +65,9 @@ class ObservabilityMiddleware:
     def _record(scope: Scope, status: int, duration: float, request_id: str) -> None:
         route = getattr(scope.get("route"), "path_format", None) or "unmatched"
         method = scope["method"]
-        REQUESTS.labels(method, route, str(status)).inc()
-        LATENCY.labels(method, route).observe(duration)
+        labels = (method, route, str(status))
+        REQUESTS.labels(*labels).inc()
+        LATENCY.labels(*labels).observe(duration)
         access_log.info(
             "request",
             method=method,
