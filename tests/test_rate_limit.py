@@ -8,7 +8,7 @@ import asyncpg
 import httpx
 
 from payments_service.config import Settings
-from tests.conftest import Account, create_invoice, payment_xml, serving, snapshot
+from tests.conftest import Account, create_invoice, pay, serving, snapshot
 from tests.v2.conftest import v2_headers
 
 JSON = {"Accept": "application/json"}
@@ -32,17 +32,13 @@ async def test_over_the_limit_an_account_gets_503_with_retry_after_and_nothing_i
 ) -> None:
     invoice_id = await create_invoice(client, owner)
     async with serving(limited(settings, 3)) as (_, http):
-        for _ in range(3):
-            assert (
-                await http.get(f"/invoices/{invoice_id}", headers=owner.auth)
-            ).status_code == 200
+        assert (await pay(http, owner, invoice_id, "5.00")).status_code == 201
+        for _ in range(2):
+            shown = await http.get(f"/invoices/{invoice_id}", headers=owner.auth)
+            assert shown.status_code == 200
         before = await without_counts(db)
 
-        refused = await http.post(
-            f"/invoices/{invoice_id}/payments",
-            content=payment_xml("10.00"),
-            headers={**owner.auth, "Content-Type": "application/xml"},
-        )
+        refused = await pay(http, owner, invoice_id, "10.00")
 
         assert refused.status_code == 503
         assert 1 <= int(refused.headers["Retry-After"]) <= HOUR
