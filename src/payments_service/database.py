@@ -6,6 +6,7 @@ Retry-After, decided here and nowhere else; the pool is (re)connected in the bac
 """
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -60,12 +61,19 @@ def sqlalchemy_url(url: str) -> str:
     return f"postgresql+asyncpg://{rest}" if scheme in ("postgres", "postgresql") else url
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Release without asyncpg's reset query (one round trip per request): this service sets no
+    session state, and asyncpg still rolls back a transaction left open. A connection that saw
+    the database go away is terminated instead of released (see `connection`)."""
+
+
 async def create_pool(url: str, settings: Settings) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(
         url,
         min_size=1,
         max_size=settings.db_pool_size,
         command_timeout=30,
+        reset=_keep_session,
     )
     assert pool is not None
     return pool
@@ -121,7 +129,9 @@ async def connection(request: Request) -> AsyncIterator[asyncpg.Connection]:
         yield conn
     except Exception as exc:
         if is_unavailable(exc, conn):
-            # The server went away: its other idle connections are dead too, so replace them.
+            # The server went away: this connection and the idle ones are dead, so replace them.
+            with contextlib.suppress(asyncpg.InterfaceError):  # asyncpg may have released it
+                conn.terminate()
             pool.expire_connections()
             raise _unavailable() from exc
         raise

@@ -3,9 +3,11 @@
 from collections.abc import AsyncIterator
 from dataclasses import astuple, dataclass, fields
 from datetime import date, datetime
+from decimal import Decimal
 
 import asyncpg
 
+from payments_service.events import repository as events
 from payments_service.ledger import Ledger
 
 COLUMNS = """id, client_id, number, currency, amount, due_amount, state, issued_at, due_at,
@@ -161,23 +163,54 @@ async def update_details(
     return True
 
 
+def set_ledger(first: int) -> str:
+    """The SET list storing a new balance from parameters `$first`... (see `ledger_args`)."""
+    return (
+        f"amount = ${first}, due_amount = ${first + 1}, state = ${first + 2}, "
+        f"sent_at = ${first + 3}, closed_at = ${first + 4}, updated_at = now()"
+    )
+
+
+def ledger_args(ledger: Ledger) -> tuple[object, ...]:
+    return (ledger.amount, ledger.due_amount, ledger.state.value, ledger.sent_at, ledger.closed_at)
+
+
+# What `events.recorded` reads of the changed invoice.
+EVENT_COLUMNS = "account_id, id, amount, due_amount, state, currency"
+
+
 async def save_ledger(
-    conn: asyncpg.Connection, *, account_id: int, invoice_id: int, ledger: Ledger
+    conn: asyncpg.Connection,
+    *,
+    account_id: int,
+    invoice_id: int,
+    ledger: Ledger,
+    event_types: list[str],
+    payment_id: int | None,
+    payment_amount: Decimal | None,
 ) -> asyncpg.Record:
+    """Store the new balance and record the change's events, in one statement."""
     row = await conn.fetchrow(
         f"""
-        UPDATE invoices SET amount = $3, due_amount = $4, state = $5, sent_at = $6,
-            closed_at = $7, updated_at = now()
-        WHERE account_id = $1 AND id = $2
-        RETURNING {COLUMNS}
+        WITH invoice AS (
+            UPDATE invoices SET {set_ledger(3)} WHERE account_id = $1 AND id = $2
+            RETURNING account_id, {COLUMNS}
+        ), {
+            events.recorded(
+                invoice="invoice",
+                types="$8",
+                payment_id="$9::bigint",
+                payment_amount="$10::numeric",
+            )
+        }
+        SELECT {COLUMNS} FROM invoice
         """,
         account_id,
         invoice_id,
-        ledger.amount,
-        ledger.due_amount,
-        ledger.state.value,
-        ledger.sent_at,
-        ledger.closed_at,
+        *ledger_args(ledger),
+        event_types,
+        payment_id,
+        payment_amount,
     )
     assert row is not None  # the caller holds the row locked
     return row

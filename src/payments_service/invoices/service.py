@@ -11,7 +11,7 @@ from payments_service import ledger
 from payments_service.auth import Caller
 from payments_service.errors import NotFound, Unprocessable
 from payments_service.events import service as events
-from payments_service.events.catalog import EventType
+from payments_service.events.catalog import EventType, event_types
 from payments_service.invoices import repository
 from payments_service.invoices.repository import Details, Query
 from payments_service.invoices.schemas import InvoiceCreate, InvoiceFilters, InvoiceUpdate
@@ -213,16 +213,12 @@ async def save_balance(
     payment_amount: Decimal | None = None,
 ) -> asyncpg.Record:
     """Store the new balance of the `locked` invoice and emit the change's events."""
-    saved = await repository.save_ledger(
-        conn, account_id=account_id, invoice_id=locked["id"], ledger=balance
-    )
-    await events.emit(
+    return await repository.save_ledger(
         conn,
         account_id=account_id,
-        change=change,
-        invoice=saved,
-        before=locked["state"],
+        invoice_id=locked["id"],
+        ledger=balance,
+        event_types=event_types(change, locked["state"], balance.state),
         payment_id=payment_id,
         payment_amount=payment_amount,
     )
-    return saved

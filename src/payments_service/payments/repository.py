@@ -5,6 +5,10 @@ from decimal import Decimal
 
 import asyncpg
 
+from payments_service.events import repository as events
+from payments_service.invoices import repository as invoices
+from payments_service.ledger import Ledger
+
 COLUMNS = (
     "id, invoice_id, amount, paid_at, notes, recorded_by, recorded_by_email, transaction_id, "
     "created_at, updated_at"
@@ -90,6 +94,19 @@ async def get_live(
     )
 
 
+async def has_live_transaction(
+    conn: asyncpg.Connection, *, account_id: int, invoice_id: int, transaction_id: str
+) -> bool:
+    found: bool = await conn.fetchval(
+        "SELECT EXISTS (SELECT FROM payments WHERE account_id = $1 AND invoice_id = $2 "
+        "AND transaction_id = $3 AND deleted_at IS NULL)",
+        account_id,
+        invoice_id,
+        transaction_id,
+    )
+    return found
+
+
 async def insert(
     conn: asyncpg.Connection,
     *,
@@ -101,16 +118,34 @@ async def insert(
     recorded_by: str,
     recorded_by_email: str,
     transaction_id: str | None,
+    ledger: Ledger,
+    event_types: list[str],
 ) -> asyncpg.Record | None:
-    """The new payment, or None when a live one on the invoice has this transaction id."""
+    """The new payment, stored with the invoice's new balance (`ledger`) and the change's events
+    in one statement; None, and nothing written, when a live payment on the invoice has this
+    transaction id. The caller holds the invoice row locked."""
     return await conn.fetchrow(
         f"""
-        INSERT INTO payments (account_id, invoice_id, amount, paid_at, notes, recorded_by,
-            recorded_by_email, transaction_id)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-        ON CONFLICT (account_id, invoice_id, transaction_id)
-            WHERE transaction_id IS NOT NULL AND deleted_at IS NULL DO NOTHING
-        RETURNING {COLUMNS}
+        WITH payment AS (
+            INSERT INTO payments (account_id, invoice_id, amount, paid_at, notes, recorded_by,
+                recorded_by_email, transaction_id)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+            ON CONFLICT (account_id, invoice_id, transaction_id)
+                WHERE transaction_id IS NOT NULL AND deleted_at IS NULL DO NOTHING
+            RETURNING {COLUMNS}
+        ), invoice AS (
+            UPDATE invoices SET {invoices.set_ledger(9)}
+            WHERE account_id = $1 AND id = $2 AND EXISTS (SELECT FROM payment)
+            RETURNING {invoices.EVENT_COLUMNS}
+        ), {
+            events.recorded(
+                invoice="invoice",
+                types="$14",
+                payment_id="(SELECT id FROM payment)",
+                payment_amount="$3",
+            )
+        }
+        SELECT {COLUMNS} FROM payment
         """,
         account_id,
         invoice_id,
@@ -120,6 +155,8 @@ async def insert(
         recorded_by,
         recorded_by_email,
         transaction_id,
+        *invoices.ledger_args(ledger),
+        event_types,
     )
 
 

@@ -9,7 +9,7 @@ import asyncpg
 from payments_service import ledger
 from payments_service.auth import Caller
 from payments_service.errors import NotFound, Unprocessable
-from payments_service.events.catalog import EventType
+from payments_service.events.catalog import EventType, event_types
 from payments_service.invoices import repository as invoices
 from payments_service.invoices.service import get_invoice, lock_invoice, save_balance
 from payments_service.money import check_amount
@@ -20,6 +20,14 @@ from payments_service.payments.schemas import PaymentCreate
 
 def _not_found(payment_id: int) -> NotFound:
     return NotFound(f"No payment {payment_id} on this invoice")
+
+
+def _taken(transaction_id: str | None) -> Unprocessable:
+    return Unprocessable(
+        f"transaction_id {transaction_id!r} is already recorded on this invoice",
+        code="taken",
+        field="transaction_id",
+    )
 
 
 async def list_payments(
@@ -87,13 +95,20 @@ async def record_payment(
     data: PaymentCreate,
     transaction_id: str | None = None,
 ) -> asyncpg.Record:
-    """The new payment. A `transaction_id` already live on the invoice is a 422, so a payment
-    provider's retried callback cannot record the same money twice."""
+    """The new payment. A `transaction_id` already live on the invoice is a 422 (even when the
+    payment would also overpay), so a payment provider's retried callback cannot record the same
+    money twice."""
     account_id = caller.account_id
     invoice = await lock_invoice(conn, account_id=account_id, invoice_id=invoice_id)
     amount = check_amount(data.amount, invoice["currency"])
-    # Written before the balance check so a repeated transaction id is reported as such; a
-    # refused balance raises and the request's transaction rolls the row back.
+    try:
+        balance = ledger.record_payment(invoices.ledger_of(invoice), amount)
+    except Unprocessable:
+        if transaction_id is not None and await repository.has_live_transaction(
+            conn, account_id=account_id, invoice_id=invoice_id, transaction_id=transaction_id
+        ):
+            raise _taken(transaction_id) from None
+        raise
     payment = await repository.insert(
         conn,
         account_id=account_id,
@@ -104,23 +119,11 @@ async def record_payment(
         recorded_by=caller.name,
         recorded_by_email=caller.email,
         transaction_id=transaction_id,
+        ledger=balance,
+        event_types=event_types(EventType.PAYMENT_CREATED, invoice["state"], balance.state),
     )
     if payment is None:
-        raise Unprocessable(
-            f"transaction_id {transaction_id!r} is already recorded on this invoice",
-            code="taken",
-            field="transaction_id",
-        )
-    balance = ledger.record_payment(invoices.ledger_of(invoice), amount)
-    await save_balance(
-        conn,
-        account_id=account_id,
-        locked=invoice,
-        balance=balance,
-        change=EventType.PAYMENT_CREATED,
-        payment_id=payment["id"],
-        payment_amount=amount,
-    )
+        raise _taken(transaction_id)
     # Counted before the request's commit: a commit that then fails over-counts by one.
     metrics.payment_recorded(invoice["currency"], amount)
     return payment
