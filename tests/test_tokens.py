@@ -1,10 +1,13 @@
 """Token revocation, disabled accounts and one account per user, driven through the CLI."""
 
+import asyncio
+
 import asyncpg
 import httpx
 import pytest
 
 from payments_service.accounts import service as accounts
+from payments_service.config import Settings
 from payments_service.errors import ServiceError, Unprocessable
 from tests.conftest import Account, make_account, snapshot
 from tests.test_auth import basic
@@ -18,13 +21,18 @@ async def status_of(client: httpx.AsyncClient, headers: dict[str, str]) -> int:
     return (await client.get("/invoices", headers=headers)).status_code
 
 
+async def cache_expired(settings: Settings) -> None:
+    """Past the token cache's window: from here on every worker asks the database again."""
+    await asyncio.sleep(settings.token_cache_seconds)
+
+
 def token_id(account: Account) -> str:
     return account.token.split("_")[2]
 
 
 @pytest.mark.parametrize("given", ["whole token", "token id"])
-async def test_a_revoked_token_gets_401_at_once_and_other_tokens_keep_working(
-    client: httpx.AsyncClient, db: asyncpg.Pool, database_url: str, given: str
+async def test_a_revoked_token_gets_401_after_the_cache_window_and_other_tokens_keep_working(
+    client: httpx.AsyncClient, db: asyncpg.Pool, database_url: str, settings: Settings, given: str
 ) -> None:
     account = await make_account(db, "Revokers")
     async with db.acquire() as conn:
@@ -40,6 +48,7 @@ async def test_a_revoked_token_gets_401_at_once_and_other_tokens_keep_working(
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
     assert f"token {token_id(account)} revoked" in result.stderr
+    await cache_expired(settings)
     for headers in (account.auth, basic(account.email, account.token)):
         response = await client.get("/invoices", headers={**headers, **JSON})
         assert response.status_code == 401
@@ -85,10 +94,12 @@ async def test_a_disabled_accounts_tokens_get_403_until_it_is_enabled_again(
     database_url: str,
     owner: Account,
     stranger: Account,
+    settings: Settings,
 ) -> None:
     disabled = cli("disable-account", "Acme", database_url=database_url)
     assert disabled.returncode == 0, disabled.stderr
     assert await db.fetchval("SELECT is_active FROM accounts WHERE id = $1", owner.id) is False
+    await cache_expired(settings)
 
     for headers in (owner.auth, basic(owner.email, owner.token)):
         response = await client.get("/invoices", headers={**headers, **JSON})
@@ -99,6 +110,7 @@ async def test_a_disabled_accounts_tokens_get_403_until_it_is_enabled_again(
     assert await status_of(client, stranger.auth) == 200
 
     assert cli("enable-account", "Acme", database_url=database_url).returncode == 0
+    await cache_expired(settings)
     assert await status_of(client, owner.auth) == 200
 
 
@@ -126,3 +138,19 @@ async def test_a_user_belongs_to_one_account_only_whatever_the_case_of_the_email
             other,
             owner.email.title(),
         )
+
+
+async def test_a_verified_token_is_trusted_for_the_cache_window_and_only_with_its_secret(
+    client: httpx.AsyncClient, db: asyncpg.Pool, owner: Account, settings: Settings
+) -> None:
+    assert settings.token_cache_seconds > 0  # the default, as deployed
+    assert await status_of(client, owner.auth) == 200
+    await db.execute("UPDATE api_tokens SET revoked_at = now() WHERE account_id = $1", owner.id)
+
+    # Inside the window no query is made: the cached entry still answers for this token...
+    assert await status_of(client, owner.auth) == 200
+    # ...but never for another secret with the same ids.
+    forged = owner.token[:-1] + ("A" if owner.token[-1] != "A" else "B")
+    assert await status_of(client, {"Authorization": f"Bearer {forged}"}) == 401
+    await cache_expired(settings)
+    assert await status_of(client, owner.auth) == 401

@@ -19,6 +19,8 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     db_pool_timeout: float = 2.0
     log_level: str = "INFO"
+    # A verified token is trusted this long without a query; revocation takes effect after it.
+    token_cache_seconds: float = 1.0
     idempotency_key_ttl_seconds: int = 24 * 3600
     idempotency_purge_interval_seconds: float = 600.0
     # Webhooks: the dispatcher runs in every worker unless disabled (then run `dispatch`).

@@ -13,6 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Match
 
 from payments_service import contract
+from payments_service.auth import TokenCache
 from payments_service.body_limit import BodyLimitMiddleware
 from payments_service.config import Settings, get_settings
 from payments_service.database import connect_with_backoff, create_pool, database_url
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.token_cache = TokenCache(settings.token_cache_seconds)
     app.include_router(health_router)
     app.include_router(observability_router)
     app.include_router(invoices_router)

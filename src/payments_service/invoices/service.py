@@ -51,7 +51,7 @@ async def verify_balances(conn: asyncpg.Connection) -> tuple[int, list[str]]:
     return checked, problems
 
 
-def _not_found(invoice_id: int) -> NotFound:
+def invoice_not_found(invoice_id: int) -> NotFound:
     return NotFound(f"No invoice {invoice_id}")
 
 
@@ -66,7 +66,7 @@ async def get_invoice(
 ) -> asyncpg.Record:
     row = await repository.get(conn, account_id=account_id, invoice_id=invoice_id)
     if row is None:
-        raise _not_found(invoice_id)
+        raise invoice_not_found(invoice_id)
     return row
 
 
@@ -75,7 +75,7 @@ async def lock_invoice(
 ) -> asyncpg.Record:
     row = await repository.lock(conn, account_id=account_id, invoice_id=invoice_id)
     if row is None:
-        raise _not_found(invoice_id)
+        raise invoice_not_found(invoice_id)
     return row
 
 

@@ -20,13 +20,20 @@ LIVE_FILTER = """account_id = $1 AND invoice_id = $2 AND deleted_at IS NULL
 
 async def list_live(
     conn: asyncpg.Connection, *, account_id: int, invoice_id: int
-) -> list[asyncpg.Record]:
-    return await conn.fetch(
-        f"SELECT {COLUMNS} FROM payments "
-        "WHERE account_id = $1 AND invoice_id = $2 AND deleted_at IS NULL ORDER BY id",
+) -> list[asyncpg.Record] | None:
+    """The live payments of the invoice, oldest first; None when there is no such invoice.
+    One query: an invoice without payments comes back as one row of NULLs."""
+    rows = await conn.fetch(
+        f"SELECT {', '.join(f'p.{column}' for column in COLUMNS.split(', '))} "
+        "FROM invoices AS i LEFT JOIN payments AS p ON p.account_id = i.account_id "
+        "AND p.invoice_id = i.id AND p.deleted_at IS NULL "
+        "WHERE i.account_id = $1 AND i.id = $2 AND i.deleted_at IS NULL ORDER BY p.id",
         account_id,
         invoice_id,
     )
+    if not rows:
+        return None
+    return [] if rows[0]["id"] is None else rows
 
 
 async def list_live_newest_first(

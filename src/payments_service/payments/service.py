@@ -11,7 +11,12 @@ from payments_service.auth import Caller
 from payments_service.errors import NotFound, Unprocessable
 from payments_service.events.catalog import EventType, event_types
 from payments_service.invoices import repository as invoices
-from payments_service.invoices.service import get_invoice, lock_invoice, save_balance
+from payments_service.invoices.service import (
+    get_invoice,
+    invoice_not_found,
+    lock_invoice,
+    save_balance,
+)
 from payments_service.money import check_amount
 from payments_service.observability import metrics
 from payments_service.payments import repository
@@ -33,8 +38,10 @@ def _taken(transaction_id: str | None) -> Unprocessable:
 async def list_payments(
     conn: asyncpg.Connection, *, account_id: int, invoice_id: int
 ) -> list[asyncpg.Record]:
-    await get_invoice(conn, account_id=account_id, invoice_id=invoice_id)
-    return await repository.list_live(conn, account_id=account_id, invoice_id=invoice_id)
+    rows = await repository.list_live(conn, account_id=account_id, invoice_id=invoice_id)
+    if rows is None:
+        raise invoice_not_found(invoice_id)
+    return rows
 
 
 @dataclass(frozen=True)
