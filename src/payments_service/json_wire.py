@@ -15,17 +15,20 @@ from payments_service.errors import BadRequest, Unprocessable
 from payments_service.money import PLAIN_DECIMAL
 from payments_service.wire import Document, Errors, Kind, Resource, Row
 
+# Kinds whose values orjson writes itself, as JSON strings, numbers or booleans.
+NATIVE = (Kind.STRING, Kind.INTEGER, Kind.BOOLEAN)
+
 
 def _row(resource: Resource, row: Row) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for field in resource.fields:
         value = row[field.key]
-        if value is None or field.kind in (Kind.STRING, Kind.INTEGER, Kind.BOOLEAN):
+        if value is None or field.kind in NATIVE:
             out[field.key] = value
         elif field.kind is Kind.DECIMAL:
-            out[field.key] = orjson.Fragment(field.kind.text(value))
+            out[field.key] = orjson.Fragment(field.text(value))
         else:
-            out[field.key] = field.kind.text(value)
+            out[field.key] = field.text(value)
     return {resource.root: out}
 
 

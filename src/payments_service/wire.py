@@ -3,8 +3,9 @@
 The XML and JSON renderers and parsers all read these definitions, so they cannot drift.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -28,7 +29,7 @@ def format_datetime(value: datetime) -> str:
 
 
 class Kind(Enum):
-    """A field's type: its XML `type` attribute and how its value is written as text."""
+    """A field's type: its XML `type` attribute (see `TEXT` for how its value is written)."""
 
     STRING = None
     INTEGER = "integer"
@@ -37,17 +38,24 @@ class Kind(Enum):
     DATETIME = "datetime"
     BOOLEAN = "boolean"
 
-    def text(self, value: Any) -> str:
-        if self is Kind.DECIMAL:
-            return format_decimal(value)
-        if self is Kind.DATETIME:
-            return format_datetime(value)
-        if self is Kind.DATE:
-            assert isinstance(value, date)
-            return value.isoformat()
-        if self is Kind.BOOLEAN:
-            return "true" if value else "false"
-        return str(value)
+
+def _date(value: date) -> str:
+    return value.isoformat()
+
+
+def _boolean(value: bool) -> str:
+    return "true" if value else "false"
+
+
+# How each kind's value is written as text.
+TEXT: dict[Kind, Callable[[Any], str]] = {
+    Kind.STRING: str,
+    Kind.INTEGER: str,
+    Kind.DECIMAL: format_decimal,
+    Kind.DATE: _date,
+    Kind.DATETIME: format_datetime,
+    Kind.BOOLEAN: _boolean,
+}
 
 
 @dataclass(frozen=True)
@@ -55,14 +63,17 @@ class Field:
     name: str  # the XML element name, e.g. "invoice-id"
     kind: Kind = Kind.STRING
     nullable: bool = False  # rendered as nil="true" / null when the value is missing
+    # Derived once, read for every value rendered: the JSON key and column name (e.g.
+    # "invoice_id"), and the function writing a value as text.
+    key: str = dataclass_field(init=False)
+    text: Callable[[Any], str] = dataclass_field(init=False, repr=False, compare=False)
 
-    @property
-    def key(self) -> str:
-        """The JSON key and the column name, e.g. "invoice_id"."""
-        return self.name.replace("-", "_")
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", self.name.replace("-", "_"))
+        object.__setattr__(self, "text", TEXT[self.kind])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: each is defined once
 class Resource:
     root: str
     plural: str

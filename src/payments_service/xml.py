@@ -43,7 +43,7 @@ def _elements(resource: Resource) -> tuple[_Element, ...]:
                 open=f"<{name}{typed}>",
                 close=f"</{name}>",
                 nil=f'<{name}{typed} nil="true"></{name}>',
-                text=kind.text,
+                text=field.text,
                 escaped=kind not in PLAIN_KINDS,
             )
         )
@@ -53,7 +53,7 @@ def _elements(resource: Resource) -> tuple[_Element, ...]:
 def _row(resource: Resource, row: Row, indent: str) -> list[str]:
     lines = [f"{indent}<{resource.root}>"]
     inner = indent + "  "
-    for element in _elements(resource):
+    for element in _elements(resource):  # cached: Resource hashes by identity
         value = row[element.key]
         if value is None:
             lines.append(inner + element.nil)

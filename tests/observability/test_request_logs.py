@@ -1,32 +1,30 @@
 """Request ids, one JSON log line per request, and nothing secret in any log line."""
 
 import base64
-import io
 import json
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import httpx
 import pytest
 
-from payments_service.observability import logs
 from tests.conftest import Account, create_invoice, payment_xml
 
 CARD = "4111 1111 1111 1111"
 
 
 @pytest.fixture
-def read_logs() -> Iterator[Callable[[], list[dict]]]:
-    """What the service's JSON log handler has written so far, parsed line by line."""
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(logs.formatter())
-    logging.getLogger().addHandler(handler)
-    try:
-        yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
-    finally:
-        logging.getLogger().removeHandler(handler)
+def read_logs(capsys: pytest.CaptureFixture[str]) -> Callable[[], list[dict]]:
+    """What the service has logged to stderr so far (the JSON lines), parsed line by line."""
+    capsys.readouterr()
+    written: list[str] = []
+
+    def read() -> list[dict]:
+        written.extend(capsys.readouterr().err.splitlines())
+        return [json.loads(line) for line in written if line.startswith("{")]
+
+    return read
 
 
 async def test_a_sane_request_id_is_echoed_and_others_are_replaced(

@@ -1,12 +1,14 @@
-"""JSON logs, one object per line: structlog for ours, the same renderer for the standard
-library's (uvicorn, asyncio). Every value passes `redact` last, so no token, credential or
-card-like number reaches the output, whoever logged it."""
+"""JSON logs, one object per line on stderr: structlog for ours (its own fast path, no
+standard-library record per line), the same renderer for the standard library's (uvicorn,
+asyncio). Every value passes `redact` last, so no token, credential or card-like number
+reaches the output, whoever logged it."""
 
 import logging
 import re
 import sys
 from typing import Any
 
+import orjson
 import structlog
 from structlog.typing import EventDict, WrappedLogger
 
@@ -47,16 +49,34 @@ SHARED: list[Any] = [
 ]
 
 
+def _dumps(event: EventDict, **_: Any) -> str:
+    return orjson.dumps(event, default=str).decode()
+
+
+RENDER: list[Any] = [
+    structlog.processors.format_exc_info,
+    redact,
+    structlog.processors.JSONRenderer(serializer=_dumps),
+]
+
+
 def formatter() -> logging.Formatter:
     return structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=SHARED,
-        processors=[
-            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            structlog.processors.format_exc_info,
-            redact,
-            structlog.processors.JSONRenderer(),
-        ],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *RENDER],
     )
+
+
+class StderrLogger:
+    """structlog's output: one line to whatever sys.stderr is now (test runners swap it)."""
+
+    def __init__(self, name: str = "") -> None:
+        self.name = name  # read by add_logger_name
+
+    def msg(self, message: str) -> None:
+        sys.stderr.write(message + "\n")
+
+    debug = info = warning = error = critical = exception = msg
 
 
 class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -74,9 +94,17 @@ def configure(level: str = "INFO") -> None:
     """Route every log record to stderr as JSON (once per process), where uvicorn logs too."""
     global _handler
     structlog.configure(
-        processors=[*SHARED, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.stdlib.add_logger_name,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            *RENDER,
+        ],
+        logger_factory=StderrLogger,
+        wrapper_class=structlog.make_filtering_bound_logger(
+            logging.getLevelNamesMapping()[level.upper()]
+        ),
         cache_logger_on_first_use=True,
     )
     root = logging.getLogger()
