@@ -132,7 +132,7 @@ async def connection(request: Request) -> AsyncIterator[asyncpg.Connection]:
             # The server went away: this connection and the idle ones are dead, so replace them.
             with contextlib.suppress(asyncpg.InterfaceError):  # asyncpg may have released it
                 conn.terminate()
-            pool.expire_connections()
+            await pool.expire_connections()
             raise _unavailable() from exc
         raise
     finally:

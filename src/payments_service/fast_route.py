@@ -37,7 +37,8 @@ class _Plan:
     function_scope: bool
     request_name: str | None
     subs: tuple[tuple[str, "_Plan"], ...]
-    params: tuple[tuple[list[Any], str], ...]  # (fields, where: "path" | "query" | "headers")
+    path: tuple[Any, ...]  # path parameter fields: always present, validated one by one
+    params: tuple[tuple[list[Any], str], ...]  # (fields, where: "query" | "headers")
 
 
 def _unsupported(dependant: Dependant) -> bool:
@@ -70,11 +71,7 @@ def _compile(dependant: Dependant) -> _Plan | None:
             return None
         subs.append((sub.name, plan))
     scope = dependant.scope or ("request" if is_generator else "")
-    params = (
-        (dependant.path_params, "path"),
-        (dependant.query_params, "query"),
-        (dependant.header_params, "headers"),
-    )
+    params = ((dependant.query_params, "query"), (dependant.header_params, "headers"))
     return _Plan(
         call=call,
         key=(call, scope),
@@ -82,13 +79,12 @@ def _compile(dependant: Dependant) -> _Plan | None:
         function_scope=scope == "function",
         request_name=dependant.request_param_name,
         subs=tuple(subs),
+        path=tuple(dependant.path_params),
         params=tuple((fields, where) for fields, where in params if fields),
     )
 
 
 def _received(request: Request, where: str) -> Any:
-    if where == "path":
-        return request.path_params
     return request.query_params if where == "query" else request.headers
 
 
@@ -113,6 +109,14 @@ async def _solve(
         else:
             solved = await sub.call(**arguments)
         values[name] = cache[sub.key] = solved
+    for field in plan.path:  # what request_params_to_args does for a path parameter
+        value, found = field.validate(
+            request.path_params[field.alias], values, loc=("path", field.alias)
+        )
+        if found:
+            errors.extend(found)
+        else:
+            values[field.name] = value
     for fields, where in plan.params:
         found_values, found_errors = request_params_to_args(fields, _received(request, where))
         values.update(found_values)

@@ -49,9 +49,12 @@ def payment_recorded(currency: str, amount: Decimal) -> None:
     AMOUNT_RECORDED.labels(currency).inc(float(amount))  # a metric, not money: float is fine
 
 
+POOL_IN_USE, POOL_IDLE = POOL.labels("in_use"), POOL.labels("idle")
+
+
 def pool_sizes(size: int, idle: int) -> None:
-    POOL.labels("in_use").set(size - idle)
-    POOL.labels("idle").set(idle)
+    POOL_IN_USE.set(size - idle)
+    POOL_IDLE.set(idle)
 
 
 def exposition() -> tuple[bytes, str]:

@@ -4,6 +4,8 @@ line, the request metrics, and a 500 in the error format for anything unhandled.
 
 import time
 import uuid
+from functools import cache
+from typing import Any
 
 import structlog
 from starlette.requests import Request
@@ -26,6 +28,12 @@ def request_id_of(scope: Scope) -> str:
                 return value.decode()
             break
     return uuid.uuid4().hex
+
+
+@cache  # few routes, methods and statuses: looking the labels up is most of a sample's cost
+def _series(method: str, route: str, status: int) -> tuple[Any, Any]:
+    labels = (method, route, str(status))
+    return REQUESTS.labels(*labels), LATENCY.labels(*labels)
 
 
 class ObservabilityMiddleware:
@@ -65,9 +73,9 @@ class ObservabilityMiddleware:
     def _record(scope: Scope, status: int, duration: float, request_id: str) -> None:
         route = getattr(scope.get("route"), "path_format", None) or "unmatched"
         method = scope["method"]
-        labels = (method, route, str(status))
-        REQUESTS.labels(*labels).inc()
-        LATENCY.labels(*labels).observe(duration)
+        count, latency = _series(method, route, status)
+        count.inc()
+        latency.observe(duration)
         access_log.info(
             "request",
             method=method,
