@@ -26,9 +26,9 @@ test: install
 jepsen: install
 	JEPSEN_OPERATIONS=$${JEPSEN_OPERATIONS:-10000} $(BIN)/pytest -q -s tests/test_jepsen.py
 
-# schemathesis on /openapi.json, longer and with every check (findings listed in the README).
+# schemathesis on /openapi.json with every check, 100 examples per operation instead of 10.
 fuzz: install
-	SCHEMATHESIS_MAX_EXAMPLES=$${SCHEMATHESIS_MAX_EXAMPLES:-100} SCHEMATHESIS_EXCLUDE= \
+	SCHEMATHESIS_MAX_EXAMPLES=$${SCHEMATHESIS_MAX_EXAMPLES:-100} \
 		$(BIN)/pytest -q -s tests/test_schemathesis.py
 
 lint: install

@@ -159,6 +159,7 @@ async def test_a_chunked_body_over_the_limit_is_413_too(
         ('{"payment": {"amount": [1]}}', "application/json", 422, "invalid"),
         ('{"payment": {"amount": true}}', "application/json", 422, "invalid"),
         ("<payments><payment/></payments>", "application/xml", 400, "wrong_root"),
+        ("<payment>true</payment>", "application/xml", 400, "malformed_xml"),
         ("", "application/xml", 400, "malformed_xml"),
     ],
     ids=[
@@ -174,6 +175,7 @@ async def test_a_chunked_body_over_the_limit_is_413_too(
         "json-array-amount",
         "json-boolean-amount",
         "wrong-root",
+        "text-root",
         "empty",
     ],
 )
@@ -198,7 +200,8 @@ async def test_unknown_fields_are_ignored_as_harvest_did(
     client: httpx.AsyncClient, owner: Account, db: asyncpg.Pool
 ) -> None:
     invoice_id = await create_invoice(client, owner)
-    body = f"<payment>{PAID_AT}{AMOUNT}<id>999</id><invoice-id>77</invoice-id><x>1</x></payment>"
+    unknown = "<id>999</id><invoice-id>77</invoice-id><x>1</x><x><y>2</y></x><z><z/></z>"
+    body = f"<payment>{PAID_AT}{AMOUNT}{unknown}</payment>"
     response = await post_payment(client, owner, invoice_id, body)
     assert response.status_code == 201
     row = await db.fetchrow("SELECT id, invoice_id FROM payments")

@@ -90,6 +90,11 @@ class XmlResponse(Response):
         return to_xml(content).encode()
 
 
+@cache
+def _keys(resource: Resource) -> frozenset[str]:
+    return frozenset(field.key for field in resource.fields)
+
+
 def _text(element: Element) -> str | None:
     if element.get("nil") == "true":
         return None
@@ -106,9 +111,13 @@ def parse_xml(body: bytes, resource: Resource) -> dict[str, str | None]:
         raise BadRequest(
             f"Expected a <{resource.root}> document, got <{root.tag}>", code="wrong_root"
         )
+    if (root.text or "").strip():
+        raise BadRequest(f"<{resource.root}> holds elements, not text", code="malformed_xml")
     data: dict[str, str | None] = {}
     for child in root:
         key = str(child.tag).replace("-", "_")
+        if key not in _keys(resource):
+            continue  # unknown, however it is shaped: ignored, as Harvest did
         if len(child):
             raise Unprocessable(f"{child.tag} must be a plain value", code="invalid", field=key)
         if key in data:

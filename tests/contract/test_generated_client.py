@@ -56,7 +56,7 @@ async def test_a_generated_client_records_lists_shows_and_deletes_payments(
             client=client,
             body=models.InvoiceCreateEnvelope(
                 invoice=models.InvoiceCreate(
-                    client_id=11, number="G-1", currency="EUR", amount="100.00"
+                    client_id=11, number="G-1", currency=models.Currency.EUR, amount="100.00"
                 )
             ),
         )

@@ -84,6 +84,8 @@ async def test_a_subscription_is_owed_the_events_after_it_was_made_until_it_is_r
         {"url": "ftp://hooks.example/x"},
         {"url": "not a url"},
         {"url": "https://"},
+        {"url": "http://0*"},  # not a host name: the document's pattern refuses it too
+        {"url": "https://hooks.example/a b"},
         {"url": "https://hooks.example/" + "x" * 2000},
         {},
     ],

@@ -181,6 +181,7 @@ def _json_example(content: dict[str, Any]) -> Any:
     data = from_xml(fromstring(xml["example"]), xml["schema"], SCHEMAS, number=float)
     if json_schema == xml["schema"]:
         return data
+    json_schema = json_schema.get("anyOf", [json_schema])[0]  # a request: show it wrapped
     if json_schema.get("type") == "array":
         (root,) = resolve(json_schema["items"], SCHEMAS)["properties"]
         return [{root: row} for row in data]
@@ -266,9 +267,11 @@ def operation(
     if body is not None:
         assert resource is not None, "a body is read as its resource"
         item = _body(body, resource)
+        # JSON may come wrapped in its root key, as Harvest v1 sent it, or bare.
+        wrapped_or_bare = {"anyOf": [_envelope(body.__name__, resource.root, item), item]}
         request = {
             "description": "XML (also as text/xml) or JSON, wrapped in its root key or bare.",
-            "content": _content(item, _envelope(body.__name__, resource.root, item), body.__name__),
+            "content": _content(item, wrapped_or_bare, body.__name__),
         }
     return _documented(
         status=status,

@@ -24,7 +24,9 @@ async def list_events(
     caller: CallerDep,
     conn: ConnectionDep,
     fmt: FormatDep,
-    after: str | None = None,
+    after: Annotated[
+        str | None, Query(json_schema_extra={"pattern": f"^{service.CURSOR.pattern}$"})
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Response:
     rows = await service.list_events(conn, account_id=caller.account_id, after=after, limit=limit)

@@ -6,12 +6,22 @@ Harvest did, like any other unknown field.
 
 import re
 from datetime import date
+from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
+from babel.numbers import list_currencies
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
 
 from payments_service.money import is_currency
-from payments_service.validation import Amount, Date, Text, UtcDateTime
+from payments_service.validation import Date, NonNegativeAmount, Text, UtcDateTime
 
 MAX_BIGINT = 2**63 - 1
 
@@ -23,9 +33,12 @@ def _currency(value: Any) -> str:
     return code
 
 
+COMPACT_DATE = r"[0-9]{8}"
+
+
 def _compact_date(value: Any) -> date:
     """Harvest v1's `from`/`to` format: YYYYMMDD."""
-    if isinstance(value, str) and re.fullmatch(r"\d{8}", value):
+    if isinstance(value, str) and re.fullmatch(COMPACT_DATE, value):
         try:
             return date(int(value[:4]), int(value[4:6]), int(value[6:]))
         except ValueError:
@@ -35,15 +48,20 @@ def _compact_date(value: Any) -> date:
 
 ClientId = Annotated[int, Field(ge=1, le=MAX_BIGINT)]
 Number = Annotated[Text, Field(min_length=1, max_length=255)]
-Currency = Annotated[str, BeforeValidator(_currency)]
-InvoiceAmount = Annotated[Amount, Field(ge=0)]
-CompactDate = Annotated[date, BeforeValidator(_compact_date)]
+# The ISO 4217 codes accepted (any case): an enum, so the document says which.
+CurrencyCode = StrEnum("Currency", {code: code for code in sorted(list_currencies())})  # type: ignore[misc]
+Currency = Annotated[CurrencyCode, BeforeValidator(_currency)]
+CompactDate = Annotated[
+    date,
+    BeforeValidator(_compact_date),
+    WithJsonSchema({"type": "string", "pattern": f"^{COMPACT_DATE}$"}),
+]
 
 
 class _InvoiceFields(BaseModel):
     """The fields that may be left out on create and on update."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", use_enum_values=True)
 
     issued_at: Date | None = None
     due_at: Date | None = None
@@ -58,7 +76,7 @@ class InvoiceCreate(_InvoiceFields):
     client_id: ClientId
     number: Number
     currency: Currency
-    amount: InvoiceAmount
+    amount: NonNegativeAmount
 
 
 class InvoiceUpdate(_InvoiceFields):
@@ -67,7 +85,7 @@ class InvoiceUpdate(_InvoiceFields):
     client_id: ClientId | None = None
     number: Number | None = None
     currency: Currency | None = None
-    amount: InvoiceAmount | None = None
+    amount: NonNegativeAmount | None = None
 
     @field_validator(
         "client_id", "number", "currency", "amount", "issued_at", "due_at", mode="before"

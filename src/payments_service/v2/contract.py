@@ -148,7 +148,7 @@ HEADERS = [
         "in": "header",
         "required": True,
         "description": "Names the calling application (400 without it, as Harvest does).",
-        "schema": TEXT,
+        "schema": {"type": "string", "pattern": r"\S"},
     }
 ]
 ACCOUNT_HEADER = {

@@ -1,6 +1,8 @@
 """v2 Invoice Payments: list, create, delete. Same services and ledger as v1's routes."""
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from payments_service.database import ConnectionDep, TransactionDep
@@ -36,7 +38,7 @@ async def list_payments(
     conn: ConnectionDep,
     updated_since: UpdatedSince = None,
     page: PageNumber = 1,
-    cursor: str | None = None,
+    cursor: Annotated[str | None, Query(json_schema_extra={"pattern": "^[A-Za-z0-9_-]+$"})] = None,
     per_page: PerPage = 2000,
 ) -> Response:
     """Newest first. `cursor` (from `links.next`) continues where a page ended, even while new

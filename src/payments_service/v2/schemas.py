@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from payments_service.errors import UnsupportedMediaType
 from payments_service.json_wire import parse_json
 from payments_service.payments.schemas import PaymentCreate
-from payments_service.validation import Amount, Date, Text, UtcDateTime
+from payments_service.validation import Date, PositiveAmount, Text, UtcDateTime
 
 PerPage = Annotated[int, Query(ge=1, le=2000)]
 PageNumber = Annotated[int, Query(ge=1, le=2**31)]
@@ -26,7 +26,7 @@ async def read_json(request: Request) -> dict[str, Any]:
 class InvoicePaymentCreate(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    amount: Amount = Field(gt=0)
+    amount: PositiveAmount
     paid_at: UtcDateTime | None = None
     paid_date: Date | None = None
     notes: Text | None = None

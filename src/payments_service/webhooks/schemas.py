@@ -1,21 +1,26 @@
 """What a client sends to subscribe to webhooks."""
 
-from urllib.parse import urlsplit
+import re
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from payments_service.validation import Text
 
+# An http(s) URL with a host name or address; the document states the same pattern.
+URL = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?([/?#][!-~]*)?")
+
 
 class WebhookCreate(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    url: Text = Field(max_length=2000)
+    url: Text = Field(
+        max_length=2000,
+        json_schema_extra={"maxLength": 2000, "pattern": f"^{URL.pattern}$"},
+    )
 
     @field_validator("url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        parts = urlsplit(value.strip())
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        if not URL.fullmatch(value.strip()):
             raise ValueError("must be an http:// or https:// URL")
         return value.strip()
