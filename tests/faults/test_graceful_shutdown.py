@@ -43,8 +43,13 @@ async def test_sigterm_lets_the_request_in_flight_finish_refuses_new_ones_and_cl
 
             process.send_signal(signal.SIGTERM)
             refused = False
+            # No keep-alive: every try is a new connection, and a refused one is a ConnectError
+            # (a kept connection the server closes on shutdown would fail differently).
             async with httpx.AsyncClient(
-                base_url=base, timeout=5, event_hooks={"response": [contract]}
+                base_url=base,
+                timeout=5,
+                limits=httpx.Limits(max_keepalive_connections=0),
+                event_hooks={"response": [contract]},
             ) as newcomer:
                 for _ in range(100):
                     try:
