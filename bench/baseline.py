@@ -7,6 +7,7 @@ in as many processes as the service has workers; prints one JSON line.
 
 import asyncio
 import json
+import os
 import random
 import sys
 import time
@@ -80,6 +81,9 @@ def main() -> None:
     result = uvloop.run(
         drive(url, float(seconds), int(connections), int(account_id), [int(i) for i in ids])
     )
+    # The event loop may leave stdout non-blocking: a result longer than the pipe's buffer
+    # would then be cut short.
+    os.set_blocking(sys.stdout.fileno(), True)
     print(json.dumps(result))
 
 
