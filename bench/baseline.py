@@ -1,18 +1,20 @@
 """The baseline: "record a payment" done directly with raw asyncpg, no HTTP, no framework.
 
 The same transaction as the service's: lock the invoice, insert the payment, recompute the
-balance, update the invoice. Run as `python -m bench.baseline URL SECONDS CONNECTIONS IDS...`
-in as many processes as the service has workers; prints one JSON line.
+balance, update the invoice. Run as
+`python -m bench.baseline URL SECONDS CONNECTIONS OUTPUT ACCOUNT IDS...` in as many processes
+as the service has workers; each writes its figures as JSON to the file OUTPUT (stdout was
+once cut short in a full run).
 """
 
 import asyncio
 import json
-import os
 import random
 import sys
 import time
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import asyncpg
 import uvloop
@@ -77,14 +79,11 @@ async def drive(
 
 
 def main() -> None:
-    url, seconds, connections, account_id, *ids = sys.argv[1:]
+    url, seconds, connections, output, account_id, *ids = sys.argv[1:]
     result = uvloop.run(
         drive(url, float(seconds), int(connections), int(account_id), [int(i) for i in ids])
     )
-    # The event loop may leave stdout non-blocking: a result longer than the pipe's buffer
-    # would then be cut short.
-    os.set_blocking(sys.stdout.fileno(), True)
-    print(json.dumps(result))
+    Path(output).write_text(json.dumps(result))
 
 
 if __name__ == "__main__":

@@ -3,7 +3,9 @@
 import json
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 from bench import wrk
 from bench.figures import Figures, from_latencies
@@ -98,12 +100,14 @@ def baseline(
 ) -> Figures:
     """Raw asyncpg "record a payment" from `connections` connections split over processes."""
     per_process = max(1, connections // processes)
-    command = [sys.executable, "-m", "bench.baseline", url, str(seconds), str(per_process)]
-    command += [str(account_id), *map(str, invoice_ids)]
-    runs = [subprocess.Popen(command, stdout=subprocess.PIPE, text=True) for _ in range(processes)]
-    results = [json.loads(run.communicate()[0]) for run in runs]
-    if any(run.returncode for run in runs):
-        raise SystemExit("bench: the baseline failed")
+    with tempfile.TemporaryDirectory() as folder:
+        outputs = [Path(folder, f"baseline-{n}.json") for n in range(processes)]
+        command = [sys.executable, "-m", "bench.baseline", url, str(seconds), str(per_process)]
+        ids = [str(account_id), *map(str, invoice_ids)]
+        runs = [subprocess.Popen([*command, str(output), *ids]) for output in outputs]
+        if any(run.wait() for run in runs):
+            raise SystemExit("bench: the baseline failed")
+        results = [json.loads(output.read_text()) for output in outputs]
     latencies = [latency for result in results for latency in result["latencies"]]
     figures = from_latencies(latencies, 0, max(result["seconds"] for result in results))
     client_cpu = sum(result["cpu_seconds"] for result in results)
