@@ -17,7 +17,8 @@ from tests.conftest import Account, free_port
 
 FAST = {
     "webhook_poll_seconds": 0.02,
-    "webhook_timeout_seconds": 0.3,
+    # Short, yet long enough that a busy machine does not time out a receiver that answers.
+    "webhook_timeout_seconds": 2.0,
     "webhook_retry_base_seconds": 0.05,
     "webhook_retry_max_seconds": 0.2,
     "webhook_give_up_seconds": 60.0,
@@ -100,7 +101,8 @@ async def make_dispatcher(
     async def make(**overrides: Any) -> Dispatcher:
         pool = await asyncpg.create_pool(database_url, min_size=1, max_size=5)
         assert pool is not None
-        http = httpx.AsyncClient(timeout=overrides.get("webhook_timeout_seconds", 0.3))
+        timeout = overrides.get("webhook_timeout_seconds", FAST["webhook_timeout_seconds"])
+        http = httpx.AsyncClient(timeout=timeout)
         resources.extend([pool, http])
         settings = Settings(database_url=database_url, **{**FAST, **overrides})
         return Dispatcher(pool, http, settings)
