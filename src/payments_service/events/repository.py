@@ -42,6 +42,17 @@ def recorded(*, invoice: str, types: str, payment_id: str, payment_amount: str) 
         )"""
 
 
+# The events of a change that leaves the balance alone: the invoice's row after it is $1, $2,
+# $4-$7 and the event types $3 (built once).
+INSERT = f"""
+    WITH invoice AS (
+        SELECT $1::bigint AS account_id, $2::bigint AS id, $4::numeric AS amount,
+            $5::numeric AS due_amount, $6::text AS state, $7::text AS currency
+    ), {recorded(invoice="invoice", types="$3", payment_id="NULL", payment_amount="NULL")}
+    SELECT
+"""
+
+
 async def insert(
     conn: asyncpg.Connection,
     *,
@@ -51,13 +62,7 @@ async def insert(
 ) -> None:
     """The events of a change that leaves the balance alone (`invoice` is the row after it)."""
     await conn.execute(
-        f"""
-        WITH invoice AS (
-            SELECT $1::bigint AS account_id, $2::bigint AS id, $4::numeric AS amount,
-                $5::numeric AS due_amount, $6::text AS state, $7::text AS currency
-        ), {recorded(invoice="invoice", types="$3", payment_id="NULL", payment_amount="NULL")}
-        SELECT
-        """,
+        INSERT,
         account_id,
         invoice["id"],
         types,

@@ -179,6 +179,19 @@ def ledger_args(ledger: Ledger) -> tuple[object, ...]:
 EVENT_COLUMNS = "account_id, id, amount, due_amount, state, currency"
 
 
+# The new balance ($3-$7) and the change's events ($8-$10), in one statement (built once).
+_SAVED_EVENTS = events.recorded(
+    invoice="invoice", types="$8", payment_id="$9::bigint", payment_amount="$10::numeric"
+)
+SAVE_LEDGER = f"""
+    WITH invoice AS (
+        UPDATE invoices SET {set_ledger(3)} WHERE account_id = $1 AND id = $2
+        RETURNING account_id, {COLUMNS}
+    ), {_SAVED_EVENTS}
+    SELECT {COLUMNS} FROM invoice
+"""
+
+
 async def save_ledger(
     conn: asyncpg.Connection,
     *,
@@ -191,20 +204,7 @@ async def save_ledger(
 ) -> asyncpg.Record:
     """Store the new balance and record the change's events, in one statement."""
     row = await conn.fetchrow(
-        f"""
-        WITH invoice AS (
-            UPDATE invoices SET {set_ledger(3)} WHERE account_id = $1 AND id = $2
-            RETURNING account_id, {COLUMNS}
-        ), {
-            events.recorded(
-                invoice="invoice",
-                types="$8",
-                payment_id="$9::bigint",
-                payment_amount="$10::numeric",
-            )
-        }
-        SELECT {COLUMNS} FROM invoice
-        """,
+        SAVE_LEDGER,
         account_id,
         invoice_id,
         *ledger_args(ledger),

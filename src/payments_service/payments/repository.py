@@ -13,6 +13,7 @@ COLUMNS = (
     "id, invoice_id, amount, paid_at, notes, recorded_by, recorded_by_email, transaction_id, "
     "created_at, updated_at"
 )
+JOINED_COLUMNS = ", ".join(f"p.{column}" for column in COLUMNS.split(", "))  # as `p` in a join
 # The live payments of one invoice, optionally only those updated since $3 (v2 lists).
 LIVE_FILTER = """account_id = $1 AND invoice_id = $2 AND deleted_at IS NULL
     AND ($3::timestamptz IS NULL OR updated_at >= $3)"""
@@ -24,7 +25,7 @@ async def list_live(
     """The live payments of the invoice, oldest first; None when there is no such invoice.
     One query: an invoice without payments comes back as one row of NULLs."""
     rows = await conn.fetch(
-        f"SELECT {', '.join(f'p.{column}' for column in COLUMNS.split(', '))} "
+        f"SELECT {JOINED_COLUMNS} "
         "FROM invoices AS i LEFT JOIN payments AS p ON p.account_id = i.account_id "
         "AND p.invoice_id = i.id AND p.deleted_at IS NULL "
         "WHERE i.account_id = $1 AND i.id = $2 AND i.deleted_at IS NULL ORDER BY p.id",
@@ -114,6 +115,28 @@ async def has_live_transaction(
     return found
 
 
+# The payment, the invoice's new balance ($9-$13) and the change's events ($14), in one statement
+# (built once: it is on every payment's path).
+_PAYMENT_EVENTS = events.recorded(
+    invoice="invoice", types="$14", payment_id="(SELECT id FROM payment)", payment_amount="$3"
+)
+INSERT_WITH_BALANCE = f"""
+    WITH payment AS (
+        INSERT INTO payments (account_id, invoice_id, amount, paid_at, notes, recorded_by,
+            recorded_by_email, transaction_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        ON CONFLICT (account_id, invoice_id, transaction_id)
+            WHERE transaction_id IS NOT NULL AND deleted_at IS NULL DO NOTHING
+        RETURNING {COLUMNS}
+    ), invoice AS (
+        UPDATE invoices SET {invoices.set_ledger(9)}
+        WHERE account_id = $1 AND id = $2 AND EXISTS (SELECT FROM payment)
+        RETURNING {invoices.EVENT_COLUMNS}
+    ), {_PAYMENT_EVENTS}
+    SELECT {COLUMNS} FROM payment
+"""
+
+
 async def insert(
     conn: asyncpg.Connection,
     *,
@@ -132,28 +155,7 @@ async def insert(
     in one statement; None, and nothing written, when a live payment on the invoice has this
     transaction id. The caller holds the invoice row locked."""
     return await conn.fetchrow(
-        f"""
-        WITH payment AS (
-            INSERT INTO payments (account_id, invoice_id, amount, paid_at, notes, recorded_by,
-                recorded_by_email, transaction_id)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-            ON CONFLICT (account_id, invoice_id, transaction_id)
-                WHERE transaction_id IS NOT NULL AND deleted_at IS NULL DO NOTHING
-            RETURNING {COLUMNS}
-        ), invoice AS (
-            UPDATE invoices SET {invoices.set_ledger(9)}
-            WHERE account_id = $1 AND id = $2 AND EXISTS (SELECT FROM payment)
-            RETURNING {invoices.EVENT_COLUMNS}
-        ), {
-            events.recorded(
-                invoice="invoice",
-                types="$14",
-                payment_id="(SELECT id FROM payment)",
-                payment_amount="$3",
-            )
-        }
-        SELECT {COLUMNS} FROM payment
-        """,
+        INSERT_WITH_BALANCE,
         account_id,
         invoice_id,
         amount,
