@@ -95,3 +95,26 @@ async def set_active(conn: asyncpg.Connection, *, name: str, active: bool) -> bo
         "UPDATE accounts SET is_active = $2 WHERE name = $1 RETURNING id", name, active
     )
     return found is not None
+
+
+async def count_request(
+    conn: asyncpg.Connection, *, account_id: int, window_seconds: int
+) -> tuple[int, int]:
+    """Count one request in the account's current rate-limit window: (requests in it so far,
+    seconds until it ends). Windows are aligned on the database's clock, the same for every
+    worker; a request of a later window starts it afresh, and one that computed its window just
+    before another request opened the next one counts in the newer window."""
+    row = await conn.fetchrow(
+        """
+        INSERT INTO rate_limit_windows AS w (account_id, window_start, hits)
+        VALUES ($1, to_timestamp(floor(extract(epoch FROM now()) / $2::int) * $2::int), 1)
+        ON CONFLICT (account_id) DO UPDATE SET
+            hits = CASE WHEN excluded.window_start > w.window_start THEN 1 ELSE w.hits + 1 END,
+            window_start = greatest(w.window_start, excluded.window_start)
+        RETURNING w.hits, ceil(extract(epoch FROM w.window_start - now()) + $2::int)::int
+        """,
+        account_id,
+        window_seconds,
+    )
+    assert row is not None
+    return row[0], row[1]
