@@ -15,6 +15,7 @@ import asyncpg
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
+from payments_service.accounts import repository as accounts_repository
 from payments_service.accounts import service as accounts
 from payments_service.config import get_settings
 from payments_service.database import database_url
@@ -79,10 +80,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         _share_metrics_between_workers()
     # Workers are separate processes: hand them the resolved URL, not a second embedded server.
     os.environ["DATABASE_URL"] = database_url(settings)
-    has_accounts = _with_connection(
-        lambda conn: conn.fetchval("SELECT EXISTS (SELECT FROM accounts)")
-    )
-    if not has_accounts:
+    if not _with_connection(accounts_repository.any_account):
         print(
             "No accounts yet. Get a token with:\n"
             "  payments-service create-token --account demo --email you@example.com",

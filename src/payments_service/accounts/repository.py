@@ -20,6 +20,11 @@ async def find_token(
     )
 
 
+async def any_account(conn: asyncpg.Connection) -> bool:
+    found: bool = await conn.fetchval("SELECT EXISTS (SELECT FROM accounts)")
+    return found
+
+
 async def find_account(conn: asyncpg.Connection, *, name: str) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT id, name FROM accounts WHERE name = $1", name)
 
