@@ -19,6 +19,7 @@ from payments_service.config import Settings, get_settings
 from payments_service.database import connect_with_backoff, create_pool, database_url
 from payments_service.errors import Problem, ServiceError
 from payments_service.events.router import router as events_router
+from payments_service.fast_route import DirectRoutes
 from payments_service.health import router as health_router
 from payments_service.idempotency.service import purge_expired_keys
 from payments_service.invoices.router import router as invoices_router
@@ -110,7 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.token_cache = TokenCache(settings.token_cache_seconds)
     # Matched in this order: the hot payment routes first (no path of one router matches
-    # another's, so the order changes nothing else).
+    # another's, so the order changes nothing else); DirectRoutes below relies on it.
     app.include_router(payments_router)
     app.include_router(health_router)
     app.include_router(observability_router)
@@ -122,6 +123,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     contract.install(app)
+    # Innermost: the payment routes skip the router stack, after the body limit and logging.
+    app.add_middleware(DirectRoutes, routes=payments_router.routes, handlers=app.exception_handlers)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(ObservabilityMiddleware)  # outermost: sees every response
     return app
