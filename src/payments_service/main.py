@@ -107,6 +107,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0.0",
         description="Harvest v1 compatible Invoice Payments API on PostgreSQL.",
         lifespan=lifespan,
+        # Metrics are Prometheus and logs our own: FastAPI's OpenTelemetry would only cost time.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.settings = settings
     app.state.token_cache = TokenCache(settings.token_cache_seconds)
