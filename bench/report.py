@@ -5,6 +5,7 @@ from typing import Any
 
 BASELINE = "baseline: raw asyncpg tx"
 SCENARIO_1 = "1 POST payment XML, spread"
+FLOOR = "floor: bare ASGI + baseline tx"
 FIXED_RATE = "1 at 70% of max, fixed rate"
 # Scenario 3 is "not slower with 10^5 rows" when within this share of its 10^3-row throughput;
 # runs on this shared machine vary by about this much between identical runs.

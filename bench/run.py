@@ -2,7 +2,8 @@
 
 Order matters: scenario 3 runs first with 10^3 payment rows in the database, then again after
 seeding up to 10^5; the writing scenarios come last. The raw asyncpg baseline runs right before
-scenario 1, so the two share the machine's state as closely as a shared machine allows.
+scenario 1, so the two share the machine's state as closely as a shared machine allows; the floor
+(bench/floor.py: the baseline's transaction behind a bare ASGI app on uvicorn) right after.
 """
 
 import argparse
@@ -183,6 +184,14 @@ def main() -> int:
                 ),
             )
             record("1 POST payment XML, spread", lambda: scenarios.post_payments(target, spread))
+            floor_log, floor_invoices = RESULTS / f"floor-{stamp}.log", invoices("floor-", 1000)
+            with server.floor_running(
+                url, workers=args.workers, pool_size=pool_size, account_id=account_id, log=floor_log
+            ) as floor:
+                meters["service"] = floor
+                floor_target = scenarios.Target(floor.base_url, token, seconds, args.connections)
+                record(report.FLOOR, lambda: scenarios.post_payments(floor_target, floor_invoices))
+            meters["service"] = service
             rate = FIXED_RATE_SHARE * figures["1 POST payment XML, spread"].per_second
             record(
                 "1 at 70% of max, fixed rate",

@@ -6,7 +6,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,15 +54,10 @@ def _wait_until_up(service: Service, timeout_s: float = 60) -> None:
 
 
 @contextmanager
-def running(database_url: str, *, workers: int, pool_size: int, log: Path) -> Iterator[Service]:
-    """The service, its output appended to `log` (clients cut off at the end of a run log there)."""
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "DB_POOL_SIZE": str(pool_size)}
-    command = [sys.executable, "-m", "payments_service.cli", "serve", "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--workers", str(workers)]
+def _serving(command: list[str], env: dict[str, str], workers: int, log: Path) -> Iterator[Service]:
     with log.open("ab") as out:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
-    service = Service(f"http://127.0.0.1:{port}", process, workers)
+    service = Service(f"http://127.0.0.1:{command[command.index('--port') + 1]}", process, workers)
     try:
         _wait_until_up(service)
         time.sleep(1)  # every worker has bound the socket and opened its pool
@@ -70,3 +65,25 @@ def running(database_url: str, *, workers: int, pool_size: int, log: Path) -> It
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def running(
+    database_url: str, *, workers: int, pool_size: int, log: Path
+) -> AbstractContextManager[Service]:
+    """The service, its output appended to `log` (clients cut off at the end of a run log there)."""
+    env = {**os.environ, "DATABASE_URL": database_url, "DB_POOL_SIZE": str(pool_size)}
+    command = [sys.executable, "-m", "payments_service.cli", "serve", "--host", "127.0.0.1"]
+    command += ["--port", str(free_port()), "--workers", str(workers)]
+    return _serving(command, env, workers, log)
+
+
+def floor_running(
+    database_url: str, *, workers: int, pool_size: int, account_id: int, log: Path
+) -> AbstractContextManager[Service]:
+    """bench/floor.py under uvicorn, set up as `serve` sets up the service."""
+    env = {**os.environ, "DATABASE_URL": database_url, "FLOOR_POOL_SIZE": str(pool_size),
+           "FLOOR_ACCOUNT": str(account_id)}  # fmt: skip
+    command = [sys.executable, "-m", "uvicorn", "bench.floor:app", "--host", "127.0.0.1"]
+    command += ["--port", str(free_port()), "--workers", str(workers), "--loop", "uvloop"]
+    command += ["--http", "httptools", "--no-access-log", "--log-level", "warning"]
+    return _serving(command, env, workers, log)
