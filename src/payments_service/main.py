@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -92,6 +93,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         background = [asyncio.create_task(_keep_up(app, url, settings))]
         if settings.dispatcher_enabled:
             background.append(asyncio.create_task(dispatch(url, settings)))
+        # What start-up built lives as long as the process: out of the collector's sight, a full
+        # collection under load scans what requests left, not all of it (24-70 ms otherwise).
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
