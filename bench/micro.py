@@ -144,7 +144,7 @@ CASES = {
 }
 
 
-async def measure(iterations: int, rounds: int = 5) -> dict[str, float]:
+async def measure(iterations: int, rounds: int = 15) -> dict[str, float]:
     """CPU microseconds per request for each case, the best of `rounds`: CPU time, not wall
     time, because other work on this shared machine would otherwise be counted too."""
     app = create_app(Settings(database_url="postgresql://unused/unused"))

@@ -95,7 +95,7 @@ def table(result: dict[str, Any]) -> str:
         "baseline: its asyncpg clients) / in PostgreSQL"
     )
     lines.append("")
-    lines.append("in-process request path, no database (CPU us per request, best of 5):")
+    lines.append("in-process request path, no database (CPU us per request, best of 15 rounds):")
     lines.extend(f"  {name:<34} {us:>8.1f}" for name, us in result["micro_us"].items())
     lines.append(f"worker RSS after the runs (MB): {result['worker_rss_mb']}")
     lines.append("")

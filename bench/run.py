@@ -109,7 +109,7 @@ def main() -> int:
 
     load_before = os.getloadavg()[0]
     print("micro-benchmark (in-process, no database) ...", flush=True)
-    micro_us = uvloop.run(micro.measure(300 if args.quick else 2000))
+    micro_us = uvloop.run(micro.measure(300 if args.quick else 700))
 
     with database() as url:
         account_id, token = _with_connection(url, lambda c: seed.account_with_token(c, "bench"))
