@@ -162,8 +162,8 @@ class FastRoute(APIRoute):
 
 
 class DirectRoutes:
-    """ASGI middleware: a request that fully matches one of `routes` (compiled FastRoutes, which
-    must be the app's first routes for these paths) goes straight to that route, inside the
+    """ASGI middleware: a request that fully matches one of `routes` (compiled FastRoutes, to be
+    included without a prefix and first for these paths) goes straight to that route, inside the
     exception handling the app's ExceptionMiddleware would give it; anything else, and every
     request while dependency overrides are set, goes on to the app unchanged."""
 
