@@ -19,7 +19,7 @@ payment POST in process; the route's own ASGI app and exception handling are Fas
 
 import inspect
 from collections.abc import Callable, Coroutine, Mapping, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, get_type_hints
 
@@ -40,7 +40,8 @@ Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 class _Plan:
     call: Callable[..., Any]
     key: tuple[Callable[..., Any], str]  # FastAPI's cache key, without security scopes
-    is_generator: bool
+    # For an async-generator dependency, its context manager factory (wrapped once, not per call).
+    context: Callable[..., AbstractAsyncContextManager[Any]] | None
     function_scope: bool
     request_name: str | None
     subs: tuple[tuple[str, "_Plan"], ...]
@@ -82,7 +83,7 @@ def _compile(dependant: Dependant) -> _Plan | None:
     return _Plan(
         call=call,
         key=(call, scope),
-        is_generator=is_generator,
+        context=asynccontextmanager(call) if is_generator else None,
         function_scope=scope == "function",
         request_name=dependant.request_param_name,
         subs=tuple(subs),
@@ -109,10 +110,10 @@ async def _solve(
         if found:
             errors.extend(found)
             continue
-        if sub.is_generator:
+        if sub.context is not None:
             stack_key = "fastapi_function_astack" if sub.function_scope else "fastapi_inner_astack"
             stack: AsyncExitStack = request.scope[stack_key]
-            solved = await stack.enter_async_context(asynccontextmanager(sub.call)(**arguments))
+            solved = await stack.enter_async_context(sub.context(**arguments))
         else:
             solved = await sub.call(**arguments)
         values[name] = cache[sub.key] = solved
@@ -144,7 +145,7 @@ class FastRoute(APIRoute):
     def get_route_handler(self) -> Handler:
         fallback = super().get_route_handler()
         plan = _compile(self.dependant)
-        if plan is None or plan.is_generator or not _returns_response(plan.call):
+        if plan is None or plan.context is not None or not _returns_response(plan.call):
             return fallback
         self.compiled = True
 

@@ -57,17 +57,19 @@ class ObservabilityMiddleware:
                 message["headers"] = [*message.get("headers", []), echoed]
             await send(message)
 
-        with structlog.contextvars.bound_contextvars(request_id=request_id):
-            try:
-                await self.app(scope, receive, send_with_id)
-            except Exception:
-                access_log.exception("unhandled error")
-                if started:
-                    raise
-                problem = Problem("internal", "Internal server error")
-                await error_response(Request(scope), 500, [problem])(scope, receive, send_with_id)
-            finally:
-                self._record(scope, status, time.perf_counter() - start, request_id)
+        # bind and reset, not bound_contextvars(): the same without a generator per request
+        bound = structlog.contextvars.bind_contextvars(request_id=request_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            access_log.exception("unhandled error")
+            if started:
+                raise
+            problem = Problem("internal", "Internal server error")
+            await error_response(Request(scope), 500, [problem])(scope, receive, send_with_id)
+        finally:
+            self._record(scope, status, time.perf_counter() - start, request_id)
+            structlog.contextvars.reset_contextvars(**bound)
 
     @staticmethod
     def _record(scope: Scope, status: int, duration: float, request_id: str) -> None:
