@@ -1,7 +1,8 @@
 """JSON logs, one object per line on stderr: structlog for ours (its own fast path, no
 standard-library record per line), the same renderer for the standard library's (uvicorn,
-asyncio). Every value passes `redact` last, so no token, credential or card-like number
-reaches the output, whoever logged it."""
+asyncio). Every logged value passes `redact` (only the logger name, level and time, ours, are
+added after it), so no token, credential or card-like number reaches the output, whoever
+logged it."""
 
 import logging
 import re
@@ -45,29 +46,26 @@ def redact(_logger: WrappedLogger, _method: str, event: EventDict) -> EventDict:
     return redacted
 
 
-SHARED: list[Any] = [
-    structlog.contextvars.merge_contextvars,
+# Fields we add ourselves, never secret: structlog adds them after redaction.
+OURS: list[Any] = [
     structlog.stdlib.add_logger_name,
     structlog.processors.add_log_level,
     structlog.processors.TimeStamper(fmt="iso", utc=True),
 ]
+REDACT: list[Any] = [structlog.processors.format_exc_info, redact]
 
 
 def _dumps(event: EventDict, **_: Any) -> str:
     return orjson.dumps(event, default=str).decode()
 
 
-RENDER: list[Any] = [
-    structlog.processors.format_exc_info,
-    redact,
-    structlog.processors.JSONRenderer(serializer=_dumps),
-]
+JSON = structlog.processors.JSONRenderer(serializer=_dumps)
 
 
 def formatter() -> logging.Formatter:
     return structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=SHARED,
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *RENDER],
+        foreign_pre_chain=[structlog.contextvars.merge_contextvars, *OURS],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *REDACT, JSON],
     )
 
 
@@ -98,16 +96,7 @@ def configure(level: str = "INFO") -> None:
     """Route every log record to stderr as JSON (once per process), where uvicorn logs too."""
     global _handler
     structlog.configure(
-        # Redacted before the logger name, level and time are added: those are ours.
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.format_exc_info,
-            redact,
-            structlog.stdlib.add_logger_name,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            RENDER[-1],
-        ],
+        processors=[structlog.contextvars.merge_contextvars, *REDACT, *OURS, JSON],
         logger_factory=StderrLogger,
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.getLevelNamesMapping()[level.upper()]
