@@ -43,9 +43,9 @@ async def test_sigterm_lets_the_request_in_flight_finish_refuses_new_ones_and_cl
 
             process.send_signal(signal.SIGTERM)
             refused = False
-            # No keep-alive: every try is a new connection. Refused is either a ConnectError or,
-            # when the kernel had already queued the connection on the shared socket, a close
-            # without any response.
+            # No keep-alive: every try is a new connection. Refused is a ConnectError or, when the
+            # kernel had already queued the connection on the shared socket, a close or a reset
+            # without any response (RemoteProtocolError, ReadError or WriteError).
             async with httpx.AsyncClient(
                 base_url=base,
                 timeout=5,
@@ -55,7 +55,7 @@ async def test_sigterm_lets_the_request_in_flight_finish_refuses_new_ones_and_cl
                 for _ in range(100):
                     try:
                         await newcomer.get("/healthz")
-                    except (httpx.ConnectError, httpx.RemoteProtocolError):
+                    except (httpx.NetworkError, httpx.RemoteProtocolError):
                         refused = True
                         break
                     await asyncio.sleep(0.05)
