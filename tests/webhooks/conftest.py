@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +31,7 @@ class Request:
     headers: dict[str, str]
     body: bytes
     status: int  # what the receiver answered (0: it hung up to the end of the test)
+    received_at: float = field(default_factory=time.time)
 
     @property
     def event(self) -> dict[str, Any]:

@@ -186,18 +186,21 @@ async def test_retries_wait_longer_each_time(
     dispatcher = await make_dispatcher(webhook_retry_base_seconds=0.1, webhook_retry_max_seconds=10)
     receiver.behaviour = "fail"
 
+    # The wait starts after the receiver answered and before the read below, so it is at least
+    # next_attempt_at - answered and at most next_attempt_at - read, however slow the machine.
     waits = []
     for attempt in range(1, 5):
         await run_until(dispatcher, lambda a=attempt: _attempts_at_least(db, a))
-        waits.append(
-            await db.fetchval(
-                "SELECT extract(epoch FROM next_attempt_at - now()) FROM webhook_deliveries"
-            )
+        row = await db.fetchrow(
+            "SELECT extract(epoch FROM next_attempt_at) AS due, extract(epoch FROM now()) AS read"
+            " FROM webhook_deliveries"
         )
+        answered = receiver.requests[-1].received_at
+        waits.append((float(row["due"]) - answered, float(row["due"] - row["read"])))
 
     # Attempt n waits between half and all of 0.1 * 2^(n-1) seconds.
-    for n, wait in enumerate(waits, start=1):
-        assert 0.05 * 2 ** (n - 1) - 0.05 <= float(wait) <= 0.1 * 2 ** (n - 1), waits
+    for n, (longest, shortest) in enumerate(waits, start=1):
+        assert 0.05 * 2 ** (n - 1) <= longest and shortest <= 0.1 * 2 ** (n - 1), waits
     assert len(receiver.requests) == 4
 
 
