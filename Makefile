@@ -34,6 +34,7 @@ fuzz: install
 lint: install
 	$(BIN)/ruff check src tests $(wildcard bench) $(wildcard examples)
 	$(BIN)/ruff format --check src tests $(wildcard bench) $(wildcard examples)
+	$(BIN)/mypy src
 
 format: install
 	$(BIN)/ruff check --fix src tests $(wildcard bench) $(wildcard examples)

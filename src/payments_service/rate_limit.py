@@ -5,14 +5,14 @@ Workers and containers share the count in PostgreSQL: one upsert per authenticat
 into fixed windows aligned on the database's clock (the same for all of them).
 """
 
-import asyncpg
 from fastapi import Request
 
 from payments_service.accounts import repository
+from payments_service.database import Connection
 from payments_service.errors import ServiceUnavailable
 
 
-async def check(request: Request, conn: asyncpg.Connection, *, account_id: int) -> None:
+async def check(request: Request, conn: Connection, *, account_id: int) -> None:
     """Count the request against its account; 503 over the limit. Without a limit, no query.
 
     Called before the request's transaction opens: the count commits at once, whatever the

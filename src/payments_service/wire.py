@@ -11,6 +11,8 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+import asyncpg
+
 from payments_service.errors import Problem
 
 
@@ -80,7 +82,7 @@ class Resource:
     fields: tuple[Field, ...]
 
 
-Row = Mapping[str, Any]
+Row = Mapping[str, Any] | asyncpg.Record  # asyncpg.Record is no Mapping to the type checker
 
 
 @dataclass(frozen=True)
@@ -89,10 +91,6 @@ class Document:
 
     resource: Resource
     value: Row | Sequence[Row]
-
-    @property
-    def is_list(self) -> bool:
-        return isinstance(self.value, Sequence)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """XML in and out, Harvest v1 style: typed elements, `nil="true"`, `<errors><error>`."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -73,13 +73,13 @@ def to_xml(content: Document | Errors) -> str:
             field = f" field={quoteattr(p.field)}" if p.field else ""
             lines.append(f"  <error code={quoteattr(p.code)}{field}>{escape(p.message)}</error>")
         lines.append("</errors>")
-    elif content.is_list:
+    elif isinstance(content.value, Sequence):
         lines = [f'<{content.resource.plural} type="array">']
-        for row in content.value:  # type: ignore[union-attr]
+        for row in content.value:
             lines.extend(_row(content.resource, row, "  "))
         lines.append(f"</{content.resource.plural}>")
     else:
-        lines = _row(content.resource, content.value, "")  # type: ignore[arg-type]
+        lines = _row(content.resource, content.value, "")
     return DECLARATION + "\n".join(lines) + "\n"
 
 

@@ -2,10 +2,10 @@
 
 import asyncpg
 
+from payments_service.database import Connection
 
-async def find_token(
-    conn: asyncpg.Connection, *, account_id: int, token_id: int
-) -> asyncpg.Record | None:
+
+async def find_token(conn: Connection, *, account_id: int, token_id: int) -> asyncpg.Record | None:
     return await conn.fetchrow(
         """
         SELECT t.account_id, t.id AS token_id, t.token_hash, u.id AS user_id, u.name, u.email,
@@ -20,18 +20,16 @@ async def find_token(
     )
 
 
-async def any_account(conn: asyncpg.Connection) -> bool:
+async def any_account(conn: Connection) -> bool:
     found: bool = await conn.fetchval("SELECT EXISTS (SELECT FROM accounts)")
     return found
 
 
-async def find_account(conn: asyncpg.Connection, *, name: str) -> asyncpg.Record | None:
+async def find_account(conn: Connection, *, name: str) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT id, name FROM accounts WHERE name = $1", name)
 
 
-async def insert_account(
-    conn: asyncpg.Connection, *, name: str, invoices_enabled: bool = True
-) -> int:
+async def insert_account(conn: Connection, *, name: str, invoices_enabled: bool = True) -> int:
     account_id: int = await conn.fetchval(
         "INSERT INTO accounts (name, invoices_enabled) VALUES ($1, $2) RETURNING id",
         name,
@@ -40,13 +38,13 @@ async def insert_account(
     return account_id
 
 
-async def find_user(conn: asyncpg.Connection, *, email: str) -> asyncpg.Record | None:
+async def find_user(conn: Connection, *, email: str) -> asyncpg.Record | None:
     return await conn.fetchrow(
         "SELECT account_id, id, name, email FROM users WHERE lower(email) = lower($1)", email
     )
 
 
-async def insert_user(conn: asyncpg.Connection, *, account_id: int, name: str, email: str) -> int:
+async def insert_user(conn: Connection, *, account_id: int, name: str, email: str) -> int:
     user_id: int = await conn.fetchval(
         "INSERT INTO users (account_id, name, email) VALUES ($1, $2, $3) RETURNING id",
         account_id,
@@ -57,7 +55,7 @@ async def insert_user(conn: asyncpg.Connection, *, account_id: int, name: str, e
 
 
 async def insert_token(
-    conn: asyncpg.Connection, *, account_id: int, user_id: int, token_hash: bytes
+    conn: Connection, *, account_id: int, user_id: int, token_hash: bytes
 ) -> int:
     token_id: int = await conn.fetchval(
         "INSERT INTO api_tokens (account_id, user_id, token_hash) VALUES ($1, $2, $3) RETURNING id",
@@ -68,7 +66,7 @@ async def insert_token(
     return token_id
 
 
-async def get_user(conn: asyncpg.Connection, *, account_id: int, user_id: int) -> asyncpg.Record:
+async def get_user(conn: Connection, *, account_id: int, user_id: int) -> asyncpg.Record:
     """The user with their account's name and status (the caller's own user: it exists)."""
     row = await conn.fetchrow(
         """
@@ -84,7 +82,7 @@ async def get_user(conn: asyncpg.Connection, *, account_id: int, user_id: int) -
     return row
 
 
-async def revoke_token(conn: asyncpg.Connection, *, token_id: int) -> bool:
+async def revoke_token(conn: Connection, *, token_id: int) -> bool:
     """False when there is no such token or it is revoked already."""
     revoked = await conn.fetchval(
         "UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL "
@@ -94,7 +92,7 @@ async def revoke_token(conn: asyncpg.Connection, *, token_id: int) -> bool:
     return revoked is not None
 
 
-async def set_active(conn: asyncpg.Connection, *, name: str, active: bool) -> bool:
+async def set_active(conn: Connection, *, name: str, active: bool) -> bool:
     """False when there is no account of that name."""
     found = await conn.fetchval(
         "UPDATE accounts SET is_active = $2 WHERE name = $1 RETURNING id", name, active
@@ -103,7 +101,7 @@ async def set_active(conn: asyncpg.Connection, *, name: str, active: bool) -> bo
 
 
 async def count_request(
-    conn: asyncpg.Connection, *, account_id: int, window_seconds: int
+    conn: Connection, *, account_id: int, window_seconds: int
 ) -> tuple[int, int]:
     """Count one request in the account's current rate-limit window: (requests in it so far,
     seconds until it ends). Windows are aligned on the database's clock, the same for every

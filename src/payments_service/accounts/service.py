@@ -1,21 +1,18 @@
 """Accounts, users and tokens, as the CLI and the tests create them."""
 
-import asyncpg
-
 from payments_service import auth
 from payments_service.accounts import repository
+from payments_service.database import Connection
 from payments_service.errors import NotFound, Unprocessable
 
 
-async def create_account(
-    conn: asyncpg.Connection, *, name: str, invoices_enabled: bool = True
-) -> int:
+async def create_account(conn: Connection, *, name: str, invoices_enabled: bool = True) -> int:
     if await repository.find_account(conn, name=name) is not None:
         raise Unprocessable(f"An account named {name!r} exists already", code="taken")
     return await repository.insert_account(conn, name=name, invoices_enabled=invoices_enabled)
 
 
-async def account_id_of(conn: asyncpg.Connection, *, name: str) -> int:
+async def account_id_of(conn: Connection, *, name: str) -> int:
     found = await repository.find_account(conn, name=name)
     if found is None:
         raise NotFound(f"No account named {name!r}")
@@ -24,7 +21,7 @@ async def account_id_of(conn: asyncpg.Connection, *, name: str) -> int:
 
 
 async def create_token(
-    conn: asyncpg.Connection, *, account: str, email: str, name: str | None = None
+    conn: Connection, *, account: str, email: str, name: str | None = None
 ) -> str:
     """A new token for the user `email` of `account`, creating both when missing."""
     async with conn.transaction():
@@ -47,7 +44,7 @@ async def create_token(
     return auth.format_token(account_id, token_id, secret)
 
 
-async def revoke_token(conn: asyncpg.Connection, *, token: str) -> int:
+async def revoke_token(conn: Connection, *, token: str) -> int:
     """Revoke a token given whole (its secret must match) or by its id; returns the id."""
     if token.isdigit() and len(token) <= auth.MAX_ID_DIGITS:
         token_id = int(token)
@@ -58,7 +55,7 @@ async def revoke_token(conn: asyncpg.Connection, *, token: str) -> int:
     return token_id
 
 
-async def set_account_active(conn: asyncpg.Connection, *, name: str, active: bool) -> None:
+async def set_account_active(conn: Connection, *, name: str, active: bool) -> None:
     """Disable an account (its tokens get 403) or enable it again."""
     if not await repository.set_active(conn, name=name, active=active):
         raise Unprocessable(f"No account named {name!r}", code="not_found")

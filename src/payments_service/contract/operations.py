@@ -63,7 +63,7 @@ SECURITY_SCHEMES = {
         "description": "`email:token`, as Harvest v1 clients send it.",
     },
 }
-AUTHENTICATED = [{"bearerAuth": []}, {"basicAuth": []}]
+AUTHENTICATED: list[dict[str, list[str]]] = [{"bearerAuth": []}, {"basicAuth": []}]
 
 # The schema components used by the operations declared so far; `install` publishes them.
 SCHEMAS: dict[str, dict[str, Any]] = {}
@@ -156,7 +156,9 @@ def _errors() -> dict[str, str]:
     )
 
 
-def _content(xml_schema: dict[str, Any], json_schema: dict[str, Any], example: str) -> Any:
+def _content(
+    xml_schema: dict[str, Any], json_schema: dict[str, Any], example: str
+) -> dict[str, Any]:
     content: dict[str, Any] = {XML: {"schema": xml_schema}, JSON: {"schema": json_schema}}
     if example in EXAMPLES:
         content[XML]["example"] = EXAMPLES[example]  # `install` derives the JSON one

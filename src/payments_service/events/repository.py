@@ -1,6 +1,10 @@
 """SQL for the event outbox. Every query is scoped by account."""
 
+from collections.abc import Sequence
+
 import asyncpg
+
+from payments_service.database import Connection
 
 COLUMNS = """id, ordering_xid, type, account_id, invoice_id, sequence, payment_id, payment_amount,
     amount, due_amount, state, currency, created_at"""
@@ -54,11 +58,11 @@ INSERT = f"""
 
 
 async def insert(
-    conn: asyncpg.Connection,
+    conn: Connection,
     *,
     account_id: int,
     invoice: asyncpg.Record,
-    types: list[str],
+    types: Sequence[str],
 ) -> None:
     """The events of a change that leaves the balance alone (`invoice` is the row after it)."""
     await conn.execute(
@@ -74,7 +78,7 @@ async def insert(
 
 
 async def list_after(
-    conn: asyncpg.Connection, *, account_id: int, after: tuple[int, int], limit: int
+    conn: Connection, *, account_id: int, after: tuple[int, int], limit: int
 ) -> list[asyncpg.Record]:
     """Events after the `(ordering_xid, id)` position, only from transactions that have ended."""
     return await conn.fetch(

@@ -10,6 +10,7 @@ from typing import Any
 
 import asyncpg
 
+from payments_service.database import Connection
 from payments_service.errors import Unprocessable
 from payments_service.events import repository
 from payments_service.events.catalog import EventType, event_types
@@ -19,7 +20,7 @@ START = (0, 0)
 
 
 async def emit(
-    conn: asyncpg.Connection,
+    conn: Connection,
     *,
     account_id: int,
     change: EventType,
@@ -53,7 +54,7 @@ def parse_cursor(text: str | None) -> tuple[int, int]:
 
 
 async def list_events(
-    conn: asyncpg.Connection, *, account_id: int, after: str | None, limit: int
+    conn: Connection, *, account_id: int, after: str | None, limit: int
 ) -> list[dict[str, Any]]:
     """The account's events after the cursor, oldest first, each with its own cursor."""
     rows = await repository.list_after(

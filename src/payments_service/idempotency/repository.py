@@ -5,8 +5,10 @@ from datetime import timedelta
 import asyncpg
 import orjson
 
+from payments_service.database import Connection
 
-async def try_lock(conn: asyncpg.Connection, *, account_id: int, key: str) -> bool:
+
+async def try_lock(conn: Connection, *, account_id: int, key: str) -> bool:
     """Hold the key until the transaction ends; False when another request holds it now."""
     locked: bool = await conn.fetchval(
         "SELECT pg_try_advisory_xact_lock(hashtextextended($2, $1))", account_id, key
@@ -14,9 +16,7 @@ async def try_lock(conn: asyncpg.Connection, *, account_id: int, key: str) -> bo
     return locked
 
 
-async def find_live(
-    conn: asyncpg.Connection, *, account_id: int, key: str
-) -> asyncpg.Record | None:
+async def find_live(conn: Connection, *, account_id: int, key: str) -> asyncpg.Record | None:
     return await conn.fetchrow(
         """
         SELECT request_hash, status_code, headers, body FROM idempotency_keys
@@ -28,7 +28,7 @@ async def find_live(
 
 
 async def save(
-    conn: asyncpg.Connection,
+    conn: Connection,
     *,
     account_id: int,
     key: str,
@@ -58,7 +58,7 @@ async def save(
     )
 
 
-async def purge_expired(conn: asyncpg.Connection) -> int:
+async def purge_expired(conn: Connection) -> int:
     """Delete every account's expired keys; how many went."""
     status: str = await conn.execute("DELETE FROM idempotency_keys WHERE expires_at <= now()")
     return int(status.rsplit(" ", 1)[1])

@@ -21,7 +21,7 @@ from fastapi import Depends, Header, Request
 from starlette.responses import Response
 
 from payments_service.auth import CallerDep
-from payments_service.database import TransactionDep, is_unavailable
+from payments_service.database import Connection, TransactionDep, is_unavailable
 from payments_service.errors import Conflict, Unprocessable
 from payments_service.idempotency import repository
 
@@ -45,7 +45,7 @@ KeyHeader = Annotated[
 
 @dataclass
 class Idempotency:
-    conn: asyncpg.Connection
+    conn: Connection
     account_id: int
     key: str
     request_hash: bytes

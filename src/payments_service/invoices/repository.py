@@ -1,12 +1,13 @@
 """SQL for invoices. Every query is scoped by account; deleted invoices are invisible."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import astuple, dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
 
 import asyncpg
 
+from payments_service.database import Connection
 from payments_service.events import repository as events
 from payments_service.ledger import Ledger
 
@@ -59,9 +60,7 @@ def details_of(row: asyncpg.Record) -> Details:
     return Details(**{field.name: row[field.name] for field in fields(Details)})
 
 
-async def get(
-    conn: asyncpg.Connection, *, account_id: int, invoice_id: int
-) -> asyncpg.Record | None:
+async def get(conn: Connection, *, account_id: int, invoice_id: int) -> asyncpg.Record | None:
     return await conn.fetchrow(
         f"SELECT {COLUMNS} FROM invoices WHERE account_id = $1 AND id = $2 AND deleted_at IS NULL",
         account_id,
@@ -69,9 +68,7 @@ async def get(
     )
 
 
-async def lock(
-    conn: asyncpg.Connection, *, account_id: int, invoice_id: int
-) -> asyncpg.Record | None:
+async def lock(conn: Connection, *, account_id: int, invoice_id: int) -> asyncpg.Record | None:
     """The invoice row, locked until the transaction ends: every balance change starts here."""
     return await conn.fetchrow(
         f"SELECT {COLUMNS} FROM invoices "
@@ -106,7 +103,7 @@ def _where(account_id: int, query: Query) -> tuple[str, list[object]]:
 
 
 async def list_page(
-    conn: asyncpg.Connection, *, account_id: int, query: Query, limit: int, offset: int
+    conn: Connection, *, account_id: int, query: Query, limit: int, offset: int
 ) -> list[asyncpg.Record]:
     """Newest issued first (ties: newest created first)."""
     where, args = _where(account_id, query)
@@ -119,14 +116,14 @@ async def list_page(
     return rows
 
 
-async def count(conn: asyncpg.Connection, *, account_id: int, query: Query) -> int:
+async def count(conn: Connection, *, account_id: int, query: Query) -> int:
     where, args = _where(account_id, query)
     total: int = await conn.fetchval(f"SELECT count(*) FROM invoices WHERE {where}", *args)
     return total
 
 
 async def insert(
-    conn: asyncpg.Connection, *, account_id: int, details: Details, ledger: Ledger
+    conn: Connection, *, account_id: int, details: Details, ledger: Ledger
 ) -> asyncpg.Record | None:
     """The new invoice, or None when the account already has one with this number."""
     return await conn.fetchrow(
@@ -145,7 +142,7 @@ async def insert(
 
 
 async def update_details(
-    conn: asyncpg.Connection, *, account_id: int, invoice_id: int, details: Details
+    conn: Connection, *, account_id: int, invoice_id: int, details: Details
 ) -> bool:
     """False when another live invoice of the account has this number."""
     try:
@@ -193,12 +190,12 @@ SAVE_LEDGER = f"""
 
 
 async def save_ledger(
-    conn: asyncpg.Connection,
+    conn: Connection,
     *,
     account_id: int,
     invoice_id: int,
     ledger: Ledger,
-    event_types: list[str],
+    event_types: Sequence[str],
     payment_id: int | None,
     payment_amount: Decimal | None,
 ) -> asyncpg.Record:
@@ -216,9 +213,7 @@ async def save_ledger(
     return row
 
 
-async def soft_delete(
-    conn: asyncpg.Connection, *, account_id: int, invoice_id: int, by_email: str
-) -> None:
+async def soft_delete(conn: Connection, *, account_id: int, invoice_id: int, by_email: str) -> None:
     await conn.execute(
         """
         UPDATE invoices SET deleted_at = now(), deleted_by_email = $3, updated_at = now()
@@ -230,7 +225,7 @@ async def soft_delete(
     )
 
 
-async def every_balance(conn: asyncpg.Connection) -> AsyncIterator[asyncpg.Record]:
+async def every_balance(conn: Connection) -> AsyncIterator[asyncpg.Record]:
     """Every invoice of every account with the sum of its live payments, streamed (for verify).
 
     Must run inside a transaction (a cursor's requirement)."""

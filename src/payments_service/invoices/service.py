@@ -9,6 +9,7 @@ import asyncpg
 
 from payments_service import ledger
 from payments_service.auth import Caller
+from payments_service.database import Connection
 from payments_service.errors import NotFound, Unprocessable
 from payments_service.events import service as events
 from payments_service.events.catalog import EventType, event_types
@@ -24,7 +25,7 @@ PAGE_SIZE = 50
 UNPAID = (InvoiceState.OPEN.value, InvoiceState.PARTIAL.value)
 
 
-async def verify_balances(conn: asyncpg.Connection) -> tuple[int, list[str]]:
+async def verify_balances(conn: Connection) -> tuple[int, list[str]]:
     """How many invoices were checked, and one line for each whose stored due amount or state
     disagrees with its live payments (by the `ledger` rule), or that is overpaid."""
     checked, problems = 0, []
@@ -61,18 +62,14 @@ def _number_taken(number: str) -> Unprocessable:
     )
 
 
-async def get_invoice(
-    conn: asyncpg.Connection, *, account_id: int, invoice_id: int
-) -> asyncpg.Record:
+async def get_invoice(conn: Connection, *, account_id: int, invoice_id: int) -> asyncpg.Record:
     row = await repository.get(conn, account_id=account_id, invoice_id=invoice_id)
     if row is None:
         raise invoice_not_found(invoice_id)
     return row
 
 
-async def lock_invoice(
-    conn: asyncpg.Connection, *, account_id: int, invoice_id: int
-) -> asyncpg.Record:
+async def lock_invoice(conn: Connection, *, account_id: int, invoice_id: int) -> asyncpg.Record:
     row = await repository.lock(conn, account_id=account_id, invoice_id=invoice_id)
     if row is None:
         raise invoice_not_found(invoice_id)
@@ -98,7 +95,7 @@ def query_of(filters: InvoiceFilters, *, today: date) -> Query:
 
 
 async def list_invoices(
-    conn: asyncpg.Connection, *, account_id: int, query: Query, page: int, per_page: int
+    conn: Connection, *, account_id: int, query: Query, page: int, per_page: int
 ) -> list[asyncpg.Record]:
     """One page (from 1) of the account's invoices, newest issued first."""
     return await repository.list_page(
@@ -106,13 +103,13 @@ async def list_invoices(
     )
 
 
-async def count_invoices(conn: asyncpg.Connection, *, account_id: int, query: Query) -> int:
+async def count_invoices(conn: Connection, *, account_id: int, query: Query) -> int:
     """How many invoices the list shows over all its pages (v2's `total_entries`)."""
     return await repository.count(conn, account_id=account_id, query=query)
 
 
 async def create_invoice(
-    conn: asyncpg.Connection, *, account_id: int, data: InvoiceCreate
+    conn: Connection, *, account_id: int, data: InvoiceCreate
 ) -> asyncpg.Record:
     amount = check_amount(data.amount, data.currency)
     issued_at = data.issued_at or datetime.now(UTC).date()
@@ -140,7 +137,7 @@ async def create_invoice(
 
 
 async def update_invoice(
-    conn: asyncpg.Connection, *, account_id: int, invoice_id: int, data: InvoiceUpdate
+    conn: Connection, *, account_id: int, invoice_id: int, data: InvoiceUpdate
 ) -> asyncpg.Record:
     """Change the fields sent. The amount goes through the ledger, under the row lock."""
     row = await lock_invoice(conn, account_id=account_id, invoice_id=invoice_id)
@@ -167,7 +164,7 @@ async def update_invoice(
     )
 
 
-async def delete_invoice(conn: asyncpg.Connection, *, caller: Caller, invoice_id: int) -> None:
+async def delete_invoice(conn: Connection, *, caller: Caller, invoice_id: int) -> None:
     """Soft delete: the invoice leaves the API; the deleted payments that paid it keep it."""
     account_id = caller.account_id
     row = await lock_invoice(conn, account_id=account_id, invoice_id=invoice_id)
@@ -188,7 +185,7 @@ async def delete_invoice(conn: asyncpg.Connection, *, caller: Caller, invoice_id
 
 
 async def change_state(
-    conn: asyncpg.Connection,
+    conn: Connection,
     *,
     account_id: int,
     invoice_id: int,
@@ -203,7 +200,7 @@ async def change_state(
 
 
 async def save_balance(
-    conn: asyncpg.Connection,
+    conn: Connection,
     *,
     account_id: int,
     locked: asyncpg.Record,

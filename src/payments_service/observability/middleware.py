@@ -4,6 +4,7 @@ line, the request metrics, and a 500 in the error format for anything unhandled.
 
 import os
 import time
+from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
@@ -22,7 +23,8 @@ access_log = structlog.get_logger("payments_service.access")
 
 def request_id_of(scope: Scope) -> str:
     """The caller's id if it is 1-128 printable ASCII characters; otherwise a new one."""
-    for name, value in scope["headers"]:
+    headers: Iterable[tuple[bytes, bytes]] = scope["headers"]
+    for name, value in headers:
         if name == HEADER:
             if 0 < len(value) <= MAX_REQUEST_ID and all(0x20 <= b < 0x7F for b in value):
                 return value.decode()

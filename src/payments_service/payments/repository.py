@@ -1,10 +1,12 @@
 """SQL for payments. Every query is scoped by account; deleted payments stay as history."""
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
 import asyncpg
 
+from payments_service.database import Connection
 from payments_service.events import repository as events
 from payments_service.invoices import repository as invoices
 from payments_service.ledger import Ledger
@@ -34,7 +36,7 @@ LIST_LIVE = f"""
 
 
 async def list_live(
-    conn: asyncpg.Connection, *, account_id: int, invoice_id: int
+    conn: Connection, *, account_id: int, invoice_id: int
 ) -> list[asyncpg.Record] | None:
     """The live payments of the invoice, oldest first; None when there is no such invoice.
     One query: an invoice without payments comes back as one row of NULLs."""
@@ -45,7 +47,7 @@ async def list_live(
 
 
 async def list_live_newest_first(
-    conn: asyncpg.Connection,
+    conn: Connection,
     *,
     account_id: int,
     invoice_id: int,
@@ -67,7 +69,7 @@ async def list_live_newest_first(
 
 
 async def count_live(
-    conn: asyncpg.Connection,
+    conn: Connection,
     *,
     account_id: int,
     invoice_id: int,
@@ -87,7 +89,7 @@ async def count_live(
     return row["total"], row["skipped"]
 
 
-async def has_live(conn: asyncpg.Connection, *, account_id: int, invoice_id: int) -> bool:
+async def has_live(conn: Connection, *, account_id: int, invoice_id: int) -> bool:
     found: bool = await conn.fetchval(
         "SELECT EXISTS (SELECT FROM payments "
         "WHERE account_id = $1 AND invoice_id = $2 AND deleted_at IS NULL)",
@@ -98,7 +100,7 @@ async def has_live(conn: asyncpg.Connection, *, account_id: int, invoice_id: int
 
 
 async def get_live(
-    conn: asyncpg.Connection, *, account_id: int, invoice_id: int, payment_id: int
+    conn: Connection, *, account_id: int, invoice_id: int, payment_id: int
 ) -> asyncpg.Record | None:
     return await conn.fetchrow(
         f"SELECT {COLUMNS} FROM payments "
@@ -110,7 +112,7 @@ async def get_live(
 
 
 async def has_live_transaction(
-    conn: asyncpg.Connection, *, account_id: int, invoice_id: int, transaction_id: str
+    conn: Connection, *, account_id: int, invoice_id: int, transaction_id: str
 ) -> bool:
     found: bool = await conn.fetchval(
         "SELECT EXISTS (SELECT FROM payments WHERE account_id = $1 AND invoice_id = $2 "
@@ -145,7 +147,7 @@ INSERT_WITH_BALANCE = f"""
 
 
 async def insert(
-    conn: asyncpg.Connection,
+    conn: Connection,
     *,
     account_id: int,
     invoice_id: int,
@@ -156,7 +158,7 @@ async def insert(
     recorded_by_email: str,
     transaction_id: str | None,
     ledger: Ledger,
-    event_types: list[str],
+    event_types: Sequence[str],
 ) -> asyncpg.Record | None:
     """The new payment, stored with the invoice's new balance (`ledger`) and the change's events
     in one statement; None, and nothing written, when a live payment on the invoice has this
@@ -177,7 +179,7 @@ async def insert(
 
 
 async def soft_delete(
-    conn: asyncpg.Connection, *, account_id: int, invoice_id: int, payment_id: int, by_email: str
+    conn: Connection, *, account_id: int, invoice_id: int, payment_id: int, by_email: str
 ) -> Decimal | None:
     """The deleted payment's amount, or None when there was no such live payment."""
     amount: Decimal | None = await conn.fetchval(

@@ -4,6 +4,9 @@ The documented paths come with their aliases: `/invoice/...` (the documented Loc
 `/payment/{id}` (the documented show path) resolve like `/invoices/.../payments/{id}`.
 """
 
+from collections.abc import Callable
+from typing import Any
+
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
@@ -80,7 +83,8 @@ async def delete_payment(
     return Response(status_code=200)
 
 
-ROUTES = [
+# path, its aliases, method, endpoint, operation id, `operation` keywords
+ROUTES: list[tuple[str, list[str], str, Callable[..., Any], str, dict[str, Any]]] = [
     (COLLECTION, COLLECTION_ALIASES, "GET", list_payments, "listPayments",
      operation(resource=PAYMENT, many=True, errors=[404])),
     (COLLECTION, COLLECTION_ALIASES, "POST", create_payment, "createPayment",

@@ -8,6 +8,7 @@ import asyncpg
 
 from payments_service import ledger
 from payments_service.auth import Caller
+from payments_service.database import Connection
 from payments_service.errors import NotFound, Unprocessable
 from payments_service.events.catalog import EventType, event_types
 from payments_service.invoices import repository as invoices
@@ -36,7 +37,7 @@ def _taken(transaction_id: str | None) -> Unprocessable:
 
 
 async def list_payments(
-    conn: asyncpg.Connection, *, account_id: int, invoice_id: int
+    conn: Connection, *, account_id: int, invoice_id: int
 ) -> list[asyncpg.Record]:
     rows = await repository.list_live(conn, account_id=account_id, invoice_id=invoice_id)
     if rows is None:
@@ -52,7 +53,7 @@ class Page:
 
 
 async def list_payments_newest_first(
-    conn: asyncpg.Connection,
+    conn: Connection,
     *,
     account_id: int,
     invoice_id: int,
@@ -84,7 +85,7 @@ async def list_payments_newest_first(
 
 
 async def get_payment(
-    conn: asyncpg.Connection, *, account_id: int, invoice_id: int, payment_id: int
+    conn: Connection, *, account_id: int, invoice_id: int, payment_id: int
 ) -> asyncpg.Record:
     row = await repository.get_live(
         conn, account_id=account_id, invoice_id=invoice_id, payment_id=payment_id
@@ -95,7 +96,7 @@ async def get_payment(
 
 
 async def record_payment(
-    conn: asyncpg.Connection,
+    conn: Connection,
     *,
     caller: Caller,
     invoice_id: int,
@@ -137,7 +138,7 @@ async def record_payment(
 
 
 async def delete_payment(
-    conn: asyncpg.Connection, *, caller: Caller, invoice_id: int, payment_id: int
+    conn: Connection, *, caller: Caller, invoice_id: int, payment_id: int
 ) -> None:
     account_id = caller.account_id
     invoice = await lock_invoice(conn, account_id=account_id, invoice_id=invoice_id)

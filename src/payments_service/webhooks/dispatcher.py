@@ -16,7 +16,7 @@ import asyncpg
 import httpx
 
 from payments_service.config import Settings
-from payments_service.database import connect_with_backoff
+from payments_service.database import Connection, connect_with_backoff
 from payments_service.events.service import with_cursor
 from payments_service.json_wire import to_json
 from payments_service.webhooks import repository
@@ -32,7 +32,7 @@ INVOICES_PER_ROUND = 20  # events of different invoices sent to one subscriber a
 def backoff(attempt: int, *, base: float, cap: float, rng: random.Random) -> float:
     """Seconds to wait after failed attempt number `attempt` (1, 2, ...): doubling from `base`
     up to `cap`, then a random half to all of that, so failing deliveries spread out."""
-    delay = min(cap, base * 2 ** min(attempt - 1, 62))
+    delay: float = min(cap, base * 2 ** min(attempt - 1, 62))
     return delay / 2 + rng.uniform(0, delay / 2)
 
 
@@ -75,9 +75,7 @@ class Dispatcher:
                     conn.terminate()  # the pool does not reset sessions: end this one, lock too
                     raise
 
-    async def _send_due(
-        self, conn: asyncpg.Connection, account_id: int, subscription_id: int
-    ) -> int:
+    async def _send_due(self, conn: Connection, account_id: int, subscription_id: int) -> int:
         settings = self.settings
         await repository.bury_expired(
             conn,

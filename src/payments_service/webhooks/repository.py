@@ -2,6 +2,7 @@
 
 import asyncpg
 
+from payments_service.database import Connection
 from payments_service.events.repository import COLUMNS as EVENT_COLUMNS
 
 SUBSCRIPTION = """s.id, s.url, s.created_at,
@@ -19,7 +20,7 @@ SUBSCRIPTION = """s.id, s.url, s.created_at,
 LOCK_KEY = "hashtextextended('payments_service.webhook', $1::bigint)"
 
 
-async def insert(conn: asyncpg.Connection, *, account_id: int, url: str, secret: str) -> int:
+async def insert(conn: Connection, *, account_id: int, url: str, secret: str) -> int:
     subscription_id: int = await conn.fetchval(
         "INSERT INTO webhook_subscriptions (account_id, url, secret) VALUES ($1, $2, $3) "
         "RETURNING id",
@@ -30,16 +31,14 @@ async def insert(conn: asyncpg.Connection, *, account_id: int, url: str, secret:
     return subscription_id
 
 
-async def list_all(conn: asyncpg.Connection, *, account_id: int) -> list[asyncpg.Record]:
+async def list_all(conn: Connection, *, account_id: int) -> list[asyncpg.Record]:
     return await conn.fetch(
         f"SELECT {SUBSCRIPTION} FROM webhook_subscriptions s WHERE s.account_id = $1 ORDER BY s.id",
         account_id,
     )
 
 
-async def get(
-    conn: asyncpg.Connection, *, account_id: int, subscription_id: int
-) -> asyncpg.Record | None:
+async def get(conn: Connection, *, account_id: int, subscription_id: int) -> asyncpg.Record | None:
     return await conn.fetchrow(
         f"SELECT {SUBSCRIPTION} FROM webhook_subscriptions s WHERE s.account_id = $1 AND s.id = $2",
         account_id,
@@ -47,7 +46,7 @@ async def get(
     )
 
 
-async def delete(conn: asyncpg.Connection, *, account_id: int, subscription_id: int) -> bool:
+async def delete(conn: Connection, *, account_id: int, subscription_id: int) -> bool:
     """Whether it existed; its owed deliveries go with it."""
     deleted = await conn.fetchval(
         "DELETE FROM webhook_subscriptions WHERE account_id = $1 AND id = $2 RETURNING id",
@@ -57,7 +56,7 @@ async def delete(conn: asyncpg.Connection, *, account_id: int, subscription_id: 
     return deleted is not None
 
 
-async def replay_dead(conn: asyncpg.Connection, *, account_id: int, subscription_id: int) -> None:
+async def replay_dead(conn: Connection, *, account_id: int, subscription_id: int) -> None:
     await conn.execute(
         """
         UPDATE webhook_deliveries
@@ -72,7 +71,7 @@ async def replay_dead(conn: asyncpg.Connection, *, account_id: int, subscription
 # The dispatcher's queries: not tied to one request's account, each names the subscription.
 
 
-async def due_subscriptions(conn: asyncpg.Connection, *, limit: int) -> list[asyncpg.Record]:
+async def due_subscriptions(conn: Connection, *, limit: int) -> list[asyncpg.Record]:
     """Subscriptions with a pending delivery whose time has come, the longest waiting first.
 
     Deliveries queued behind a dead one of their invoice wait for its replay: not due.
@@ -93,7 +92,7 @@ async def due_subscriptions(conn: asyncpg.Connection, *, limit: int) -> list[asy
     )
 
 
-async def oldest_pending_age(conn: asyncpg.Connection) -> float:
+async def oldest_pending_age(conn: Connection) -> float:
     """Seconds since the oldest event still owed to a subscriber (and not dead) was written;
     0 when nothing is owed."""
     age: float = await conn.fetchval(
@@ -107,17 +106,17 @@ async def oldest_pending_age(conn: asyncpg.Connection) -> float:
     return age
 
 
-async def try_lock(conn: asyncpg.Connection, *, subscription_id: int) -> bool:
+async def try_lock(conn: Connection, *, subscription_id: int) -> bool:
     locked: bool = await conn.fetchval(f"SELECT pg_try_advisory_lock({LOCK_KEY})", subscription_id)
     return locked
 
 
-async def unlock(conn: asyncpg.Connection, *, subscription_id: int) -> None:
+async def unlock(conn: Connection, *, subscription_id: int) -> None:
     await conn.execute(f"SELECT pg_advisory_unlock({LOCK_KEY})", subscription_id)
 
 
 async def bury_expired(
-    conn: asyncpg.Connection, *, account_id: int, subscription_id: int, give_up_seconds: float
+    conn: Connection, *, account_id: int, subscription_id: int, give_up_seconds: float
 ) -> None:
     """Pending deliveries that have been failing for longer than `give_up_seconds` go dead."""
     await conn.execute(
@@ -133,7 +132,7 @@ async def bury_expired(
 
 
 async def due_heads(
-    conn: asyncpg.Connection, *, account_id: int, subscription_id: int, limit: int
+    conn: Connection, *, account_id: int, subscription_id: int, limit: int
 ) -> list[asyncpg.Record]:
     """Per invoice, the oldest delivery still owed, when it is pending and due: never a later
     event of an invoice before an earlier one succeeded (a dead one blocks its invoice)."""
@@ -160,14 +159,14 @@ async def due_heads(
     )
 
 
-async def delivered(conn: asyncpg.Connection, *, account_id: int, delivery_id: int) -> None:
+async def delivered(conn: Connection, *, account_id: int, delivery_id: int) -> None:
     await conn.execute(
         "DELETE FROM webhook_deliveries WHERE account_id = $1 AND id = $2", account_id, delivery_id
     )
 
 
 async def failed(
-    conn: asyncpg.Connection,
+    conn: Connection,
     *,
     account_id: int,
     delivery_id: int,
