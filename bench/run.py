@@ -173,7 +173,7 @@ def main() -> int:
                 "2 POST hot invoice, 10^4 on it", lambda: scenarios.post_payments(target, hot_large)
             )
             record(
-                "baseline: raw asyncpg tx",
+                report.BASELINE,
                 lambda: scenarios.baseline(
                     url,
                     account_id=account_id,
@@ -183,7 +183,7 @@ def main() -> int:
                     processes=args.workers,
                 ),
             )
-            record("1 POST payment XML, spread", lambda: scenarios.post_payments(target, spread))
+            record(report.SCENARIO_1, lambda: scenarios.post_payments(target, spread))
             floor_log, floor_invoices = RESULTS / f"floor-{stamp}.log", invoices("floor-", 1000)
             with server.floor_running(
                 url, workers=args.workers, pool_size=pool_size, account_id=account_id, log=floor_log
@@ -192,9 +192,9 @@ def main() -> int:
                 floor_target = scenarios.Target(floor.base_url, token, seconds, args.connections)
                 record(report.FLOOR, lambda: scenarios.post_payments(floor_target, floor_invoices))
             meters["service"] = service
-            rate = FIXED_RATE_SHARE * figures["1 POST payment XML, spread"].per_second
+            rate = FIXED_RATE_SHARE * figures[report.SCENARIO_1].per_second
             record(
-                "1 at 70% of max, fixed rate",
+                report.FIXED_RATE,
                 lambda: scenarios.post_payments_at_rate(target, spread, rate, max(seconds, 5)),
             )
             rss_mb = service.worker_rss_mb()

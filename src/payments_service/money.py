@@ -11,6 +11,7 @@ from payments_service.errors import Unprocessable
 # At most 15 integer digits and 4 decimals: what NUMERIC(19, 4) holds.
 MAX_AMOUNT = Decimal("1e15")
 PLAIN_DECIMAL = re.compile(r"\A-?[0-9]+(\.[0-9]+)?\Z")  # ASCII only: \d takes any script's digits
+CURRENCIES = tuple(sorted(list_currencies()))  # the ISO 4217 codes Babel knows
 
 
 @cache
