@@ -25,9 +25,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from payments_service import embedded
 from payments_service.accounts import service as accounts
 from payments_service.config import Settings
-from payments_service.database import start_embedded, stop_embedded
 from payments_service.main import create_app
 from payments_service.schema import migrate
 from tests.contract.checker import ContractChecker
@@ -44,7 +44,7 @@ def database_url() -> Iterator[str]:
     server_url = os.environ.get("DATABASE_URL")
     if not server_url:
         pgdata_parent = Path(tempfile.mkdtemp(prefix="payments-test-"))
-        server_url = start_embedded(pgdata_parent / "pg", throwaway=True)
+        server_url = embedded.start(pgdata_parent / "pg", throwaway=True)
     name = f"payments_test_{os.getpid()}"
 
     async def admin(sql: str) -> None:
@@ -61,7 +61,7 @@ def database_url() -> Iterator[str]:
     yield url
     asyncio.run(admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
     if pgdata_parent is not None:
-        stop_embedded(pgdata_parent / "pg")
+        embedded.stop(pgdata_parent / "pg")
         shutil.rmtree(pgdata_parent, ignore_errors=True)
 
 
@@ -153,10 +153,10 @@ async def make_account(
 ) -> Account:
     email = f"{name.lower()}@example.com"
     async with db.acquire() as conn:
-        if not invoices_enabled:
-            await accounts.create_account(conn, name=name, invoices_enabled=False)
-        token = await accounts.create_token(conn, account=name, email=email, name=user)
-        account_id = await conn.fetchval("SELECT id FROM accounts WHERE name = $1", name)
+        account_id = await accounts.create_account(
+            conn, name=name, invoices_enabled=invoices_enabled
+        )
+        token = await accounts.create_token(conn, account_id=account_id, email=email, name=user)
     return Account(id=account_id, email=email, name=user, token=token)
 
 

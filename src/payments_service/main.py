@@ -9,11 +9,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.routing import Match
 
-from payments_service import contract
+from payments_service import __version__, contract
 from payments_service.auth import TokenCache
 from payments_service.body_limit import BodyLimitMiddleware
 from payments_service.config import Settings, get_settings
@@ -22,6 +23,7 @@ from payments_service.errors import Problem, ServiceError
 from payments_service.events.router import router as events_router
 from payments_service.fast_route import DirectRoutes
 from payments_service.health import router as health_router
+from payments_service.home import router as home_router
 from payments_service.idempotency.service import purge_expired_keys
 from payments_service.invoices.router import router as invoices_router
 from payments_service.negotiation import error_response
@@ -107,13 +109,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if app.state.pool is not None:
                 await app.state.pool.close()
 
-    app = FastAPI(
+    # FastAPIOffline: /docs and /redoc load Swagger UI and ReDoc from this service, not a CDN.
+    app = FastAPIOffline(
         title="payments-service",
-        version="1.0.0",
+        version=__version__,
         description="Harvest v1 compatible Invoice Payments API on PostgreSQL.",
         lifespan=lifespan,
         # Metrics are Prometheus and logs our own: FastAPI's OpenTelemetry would only cost time.
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
+        # Swagger UI would send the document to validator.swagger.io, on the internet.
+        swagger_ui_parameters={"validatorUrl": None},
     )
     app.state.settings = settings
     app.state.token_cache = TokenCache(settings.token_cache_seconds)
@@ -126,6 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(v2_router)
     app.include_router(events_router)
     app.include_router(webhooks_router)
+    app.include_router(home_router)
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
