@@ -23,13 +23,14 @@ from payments_service.errors import Problem, ServiceError
 from payments_service.events.router import router as events_router
 from payments_service.fast_route import DirectRoutes
 from payments_service.health import router as health_router
-from payments_service.home import router as home_router
 from payments_service.idempotency.service import purge_expired_keys
 from payments_service.invoices.router import router as invoices_router
 from payments_service.negotiation import error_response
 from payments_service.observability import logs
 from payments_service.observability.middleware import ObservabilityMiddleware
 from payments_service.observability.router import router as observability_router
+from payments_service.pages import ASSETS
+from payments_service.pages import router as pages_router
 from payments_service.payments.router import router as payments_router
 from payments_service.v2.router import router as v2_router
 from payments_service.validation import problem_of
@@ -109,8 +110,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if app.state.pool is not None:
                 await app.state.pool.close()
 
-    # FastAPIOffline: /docs and /redoc load Swagger UI and ReDoc from this service, not a CDN.
+    # FastAPIOffline: /docs loads Swagger UI from this service, not a CDN; /redoc is ours.
     app = FastAPIOffline(
+        redoc_url=None,
+        static_url=ASSETS,
         title="payments-service",
         version=__version__,
         description="Harvest v1 compatible Invoice Payments API on PostgreSQL.",
@@ -131,7 +134,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(v2_router)
     app.include_router(events_router)
     app.include_router(webhooks_router)
-    app.include_router(home_router)
+    app.include_router(pages_router)
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)

@@ -18,10 +18,11 @@ from jsonschema import Draft202012Validator, FormatChecker
 from starlette.routing import Match
 
 from payments_service.contract.xml_data import from_xml
+from payments_service.pages import ASSETS
 
 # Pages about the document, not in it: FastAPI's, the assets they load, and the home page.
 DOCUMENTATION_PAGES = {"/", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
-DOCUMENTATION_ASSETS = "/static-offline-docs/"
+DOCUMENTATION_ASSETS = f"{ASSETS}/"
 ERRORS = {"$ref": "#/components/schemas/Errors"}
 V2_ERRORS = {"$ref": "#/components/schemas/V2Error"}
 
