@@ -32,6 +32,18 @@ from payments_service.main import create_app
 from payments_service.schema import migrate
 from tests.contract.checker import ContractChecker
 
+SHARED = Path(__file__).resolve().parents[2] / "shared"  # beside the checkout
+
+
+def shared_spec(name: str, *, variable: str) -> Path:
+    """One of Harvest's documents: `../shared/spec/<name>` beside the checkout, or the file the
+    environment variable `variable` names. Missing (e.g. in a clone of the repository alone):
+    the test that needs it skips, saying what to place where."""
+    path = Path(os.environ.get(variable) or SHARED / "spec" / name)
+    if not path.is_file():
+        pytest.skip(f"needs Harvest's {name}: place it at {path}, or set {variable} to its path")
+    return path
+
 
 def with_database(url: str, name: str) -> str:
     parts = urlsplit(url)

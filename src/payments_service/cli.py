@@ -23,7 +23,7 @@ from payments_service import __version__
 from payments_service.accounts import repository as accounts_repository
 from payments_service.accounts import service as accounts
 from payments_service.config import get_settings
-from payments_service.database import database_url
+from payments_service.database import database_url, is_unavailable
 from payments_service.errors import NotFound, ServiceError
 from payments_service.invoices import service as invoices
 from payments_service.json_wire import to_json
@@ -138,7 +138,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         _share_metrics_between_workers()
     # Workers are separate processes: hand them the resolved URL, not a second embedded server.
     os.environ["DATABASE_URL"] = database_url(settings)
-    print(_with_connection(_first_steps), file=sys.stderr, end="")
+    try:
+        print(_with_connection(_first_steps), file=sys.stderr, end="")
+    except Exception as exc:
+        if not is_unavailable(exc):
+            raise  # unreachable: the service starts anyway, and connects when it can
     config = uvicorn.Config(
         "payments_service.main:create_app",
         factory=True,

@@ -6,7 +6,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import Account
+from tests.conftest import Account, shared_spec
 from tests.v2.harvest_spec import in_scope_spec
 
 USER_AGENT = "PaymentsTests (tests@example.com)"
@@ -30,6 +30,7 @@ async def v2_post(
 def harvest_spec_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Harvest's v2 description, in-scope paths only, as JSON (YAML's integer status keys
     are not valid OpenAPI once parsed; JSON writes them as strings)."""
+    source = shared_spec("harvest-v2-openapi.yaml", variable="HARVEST_V2_SPEC")
     path = tmp_path_factory.mktemp("harvest-spec") / "harvest-v2-in-scope.json"
-    path.write_text(json.dumps(in_scope_spec()))
+    path.write_text(json.dumps(in_scope_spec(source)))
     return path
