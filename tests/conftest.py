@@ -1,7 +1,9 @@
 """Fixtures: a real PostgreSQL built from the migrations, the app, and accounts with tokens.
 
 Without DATABASE_URL a throwaway embedded PostgreSQL is started; with it, a fresh database is
-created on that server for the run and dropped afterwards. Every test starts from empty tables.
+created on that server for the run and dropped afterwards, except with TEST_CITUS=1: then
+DATABASE_URL is a database prepared on every node of a Citus cluster (scripts/citus-cluster.sh),
+used as it is. Every test starts from empty tables.
 """
 
 import asyncio
@@ -38,8 +40,16 @@ def with_database(url: str, name: str) -> str:
     return urlunsplit(parts._replace(path=f"/{name}"))
 
 
+CITUS = os.environ.get("TEST_CITUS") == "1"
+
+
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
+    if CITUS:  # a database on a cluster exists on every node, with the extension
+        url = os.environ["DATABASE_URL"]
+        migrate(url)
+        yield url
+        return
     pgdata_parent = None
     server_url = os.environ.get("DATABASE_URL")
     if not server_url:

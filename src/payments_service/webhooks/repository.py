@@ -177,7 +177,7 @@ async def failed(
         """
         UPDATE webhook_deliveries SET attempts = attempts + 1,
             next_attempt_at = now() + make_interval(secs => $3), last_error = $4,
-            failing_since = coalesce(failing_since, now())
+            failing_since = least(failing_since, now())  -- the first failure's time
         WHERE account_id = $1 AND id = $2
         """,
         account_id,
