@@ -41,6 +41,29 @@ def with_database(url: str, name: str) -> str:
 
 
 CITUS = os.environ.get("TEST_CITUS") == "1"
+# What `make test-citus` leaves out, and why (each shows as skipped with its reason).
+NOT_ON_CITUS = {
+    "tests/faults/test_database_restart.py": "stops and restarts a PostgreSQL of its own (a "
+    "plain embedded one, not the cluster), which `make test` covers already",
+    "tests/payments/test_list_plan.py": "counts one server's cached plans of a prepared "
+    "statement; on Citus the coordinator plans each routed execution itself",
+}
+
+
+# How many statements wait for a lock (on a cluster, on any of its nodes).
+LOCK_WAITERS = (
+    f"SELECT count(*) FROM {'citus_stat_activity' if CITUS else 'pg_stat_activity'} "
+    "WHERE wait_event_type = 'Lock'"
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    if not CITUS:
+        return
+    for item in items:
+        for prefix, reason in NOT_ON_CITUS.items():
+            if item.nodeid.startswith(prefix):
+                item.add_marker(pytest.mark.skip(reason=f"not on Citus: {reason}"))
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ import pytest
 from payments_service.auth import Caller
 from payments_service.payments import service as payments
 from payments_service.payments.schemas import PaymentCreate
-from tests.conftest import CITUS, Account, create_invoice, paid, payment_xml, snapshot
+from tests.conftest import LOCK_WAITERS, Account, create_invoice, paid, payment_xml, snapshot
 from tests.v2.conftest import v2_headers
 
 JSON = {"Accept": "application/json"}
@@ -182,9 +182,8 @@ def payment(amount: str) -> PaymentCreate:
 
 async def waiting_for_a_lock(db: asyncpg.Pool) -> None:
     """Until some statement waits for a row lock (on a cluster: on any node)."""
-    activity = "citus_stat_activity" if CITUS else "pg_stat_activity"
     for _ in range(1200):
-        if await db.fetchval(f"SELECT count(*) FROM {activity} WHERE wait_event_type = 'Lock'"):
+        if await db.fetchval(LOCK_WAITERS):
             return
         await asyncio.sleep(0.05)
     raise AssertionError("no statement waited for a lock")

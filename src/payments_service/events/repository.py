@@ -20,8 +20,12 @@ from payments_service.database import Connection
 COLUMNS = """id, position, type, account_id, invoice_id, sequence, payment_id, payment_amount,
     amount, due_amount, state, currency, created_at"""
 
-LAST_SEQUENCE = """
-    SELECT coalesce(max(sequence), 0) FROM events WHERE account_id = $1 AND invoice_id = $2
+# The invoice's last event number and the account's webhook subscriptions.
+BEFORE_RECORDING = """
+    SELECT coalesce(max(e.sequence), 0) AS last_sequence,
+        ARRAY(SELECT s.id FROM webhook_subscriptions AS s WHERE s.account_id = $1 ORDER BY s.id)
+        AS subscriptions
+    FROM events AS e WHERE e.account_id = $1 AND e.invoice_id = $2
 """
 
 # Takes $2 positions and answers the last of them. Holds the account's row until the
@@ -46,15 +50,16 @@ def insert_statement(count: int) -> str:
         INSERT INTO events (account_id, invoice_id, position, sequence, type, payment_id,
             payment_amount, amount, due_amount, state, currency)
         VALUES {rows}
+        RETURNING id, sequence
     """
 
 
-# Queues the events from position $2 on for every webhook subscription of the account.
-QUEUE_DELIVERIES = """
+# One delivery of one event to one subscription. Rows with VALUES, not INSERT ... SELECT: Citus
+# runs the latter through the coordinator (the delivery's id comes from a sequence), with a
+# two-phase commit.
+QUEUE_DELIVERY = """
     INSERT INTO webhook_deliveries (account_id, subscription_id, event_id, invoice_id, sequence)
-    SELECT e.account_id, s.id, e.id, e.invoice_id, e.sequence
-    FROM events AS e JOIN webhook_subscriptions AS s ON s.account_id = e.account_id
-    WHERE e.account_id = $1 AND e.position >= $2
+    VALUES ($1, $2, $3, $4, $5)
 """
 
 
@@ -71,10 +76,10 @@ async def record(
     state, currency), one per type, numbered after the invoice's last event and queued for
     every webhook subscription of the account. The caller holds the invoice row locked, so
     reading its last event here is race-free."""
-    last_sequence: int = await conn.fetchval(LAST_SEQUENCE, account_id, invoice["id"])
+    before = await conn.fetchrow(BEFORE_RECORDING, account_id, invoice["id"])
+    assert before is not None  # an aggregate: one row
     last_position: int = await conn.fetchval(RESERVE, account_id, len(types))
-    first_position = last_position - len(types) + 1
-    await conn.execute(
+    recorded = await conn.fetch(
         insert_statement(len(types)),
         account_id,
         invoice["id"],
@@ -84,11 +89,19 @@ async def record(
         invoice["due_amount"],
         invoice["state"],
         invoice["currency"],
-        first_position,
-        last_sequence + 1,
+        last_position - len(types) + 1,
+        before["last_sequence"] + 1,
         *types,
     )
-    await conn.execute(QUEUE_DELIVERIES, account_id, first_position)
+    if before["subscriptions"]:
+        await conn.executemany(
+            QUEUE_DELIVERY,
+            [
+                (account_id, subscription, event["id"], invoice["id"], event["sequence"])
+                for event in recorded
+                for subscription in before["subscriptions"]
+            ],
+        )
 
 
 async def list_after(
