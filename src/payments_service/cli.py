@@ -82,8 +82,6 @@ class Supervisor(Multiprocess):
     keeps the socket open until its workers exit, so connections queue there unanswered.)
     SIGHUP stops it too, as it stops a single worker (uvicorn's would restart the workers)."""
 
-    stopped_by: int | None = None
-
     def init_processes(self) -> None:
         super().init_processes()
         _listening(self.config)
@@ -92,14 +90,6 @@ class Supervisor(Multiprocess):
         for sock in self.sockets:
             sock.close()
         super().terminate_all()
-
-    def handle_int(self) -> None:
-        self.stopped_by = signal.SIGINT
-        super().handle_int()
-
-    def handle_term(self) -> None:
-        self.stopped_by = signal.SIGTERM
-        super().handle_term()
 
     def handle_hup(self) -> None:
         self.handle_term()
@@ -131,6 +121,9 @@ async def _first_steps(conn: asyncpg.Connection) -> str:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    # From here on a stop signal is the normal end: shut down gracefully, then exit 0.
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop, lambda signum, frame: sys.exit(0))
     settings = get_settings()
     logs.configure(settings.log_level)
     workers: int = args.workers
@@ -159,12 +152,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # machine is not hung, so give it longer.
         timeout_worker_healthcheck=30,
     )
-    if config.workers == 1:
-        Server(config).run()  # on a signal, exits as `_stop` says once it has shut down
-        return 0
-    supervisor = Supervisor(config, sockets=[config.bind_socket()])
-    supervisor.run()
-    return 0 if supervisor.stopped_by is None else 128 + supervisor.stopped_by
+    if config.workers > 1:
+        Supervisor(config, sockets=[config.bind_socket()]).run()
+    else:
+        Server(config).run()  # re-raises the signal that stopped it, once it has shut down
+    return 0
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -424,8 +416,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _stop(signum: int, frame: object) -> None:
-    """SIGTERM or SIGINT outside uvicorn (or re-raised by it once it has shut down): a normal
-    exit, so exit handlers (the embedded database's) run."""
+    """SIGINT or SIGTERM: exit as if killed by it (128 + its number), but through a normal
+    exit, so that exit handlers (the embedded database's) run."""
     raise SystemExit(128 + signum)
 
 
