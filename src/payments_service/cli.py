@@ -23,7 +23,7 @@ from payments_service import __version__
 from payments_service.accounts import repository as accounts_repository
 from payments_service.accounts import service as accounts
 from payments_service.config import get_settings
-from payments_service.database import database_url, is_unavailable
+from payments_service.database import NoDatabase, database_url, is_unavailable
 from payments_service.errors import NotFound, ServiceError
 from payments_service.invoices import service as invoices
 from payments_service.json_wire import to_json
@@ -437,6 +437,9 @@ def main(argv: list[str] | None = None) -> int:
         for error in exc.errors():
             variable = str(error["loc"][0]).upper()
             print(f"error: {variable}={error['input']!r}: {error['msg']}", file=sys.stderr)
+        return 2
+    except NoDatabase as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     except UsageError as exc:
         print(f"payments-service {args.command}: error: {exc}", file=sys.stderr)

