@@ -138,7 +138,7 @@ INSERT_WITH_BALANCE = f"""
             WHERE transaction_id IS NOT NULL AND deleted_at IS NULL DO NOTHING
         RETURNING {COLUMNS}
     ), invoice AS (
-        UPDATE invoices SET {invoices.set_ledger(9)}
+        UPDATE invoices SET {invoices.set_ledger(9, paid_at="$4")}
         WHERE account_id = $1 AND id = $2 AND EXISTS (SELECT FROM payment)
         RETURNING {invoices.EVENT_COLUMNS}
     ), {_PAYMENT_EVENTS}
