@@ -169,15 +169,16 @@ async def update_details(
     return True
 
 
-def set_ledger(first: int, *, paid_at: str = "now()") -> str:
-    """The SET list storing a new balance from parameters `$first`... (see `ledger_args`).
-    An invoice that becomes paid keeps `paid_at` (SQL) as the time it did; one that stops
-    being paid loses it."""
+def set_ledger(first: int) -> str:
+    """The SET list storing a new balance from parameters `$first`... (see `ledger_args`),
+    then `$first + 5`: when the invoice became paid if this change pays it (NULL: now). A paid
+    invoice keeps that time; one that stops being paid loses it."""
     state = f"${first + 2}"
     return (
         f"amount = ${first}, due_amount = ${first + 1}, state = {state}, "
         f"sent_at = ${first + 3}, closed_at = ${first + 4}, updated_at = now(), "
-        f"paid_at = CASE WHEN {state} = 'paid' THEN coalesce(invoices.paid_at, {paid_at}) END"
+        f"paid_at = CASE WHEN {state} = 'paid' "
+        f"THEN coalesce(invoices.paid_at, ${first + 5}::timestamptz, now()) END"
     )
 
 
@@ -185,20 +186,8 @@ def ledger_args(ledger: Ledger) -> tuple[object, ...]:
     return (ledger.amount, ledger.due_amount, ledger.state.value, ledger.sent_at, ledger.closed_at)
 
 
-# What `events.recorded` reads of the changed invoice.
-EVENT_COLUMNS = "account_id, id, amount, due_amount, state, currency"
-
-
-# The new balance ($3-$7) and the change's events ($8-$10), in one statement (built once).
-_SAVED_EVENTS = events.recorded(
-    invoice="invoice", types="$8", payment_id="$9::bigint", payment_amount="$10::numeric"
-)
 SAVE_LEDGER = f"""
-    WITH invoice AS (
-        UPDATE invoices SET {set_ledger(3)} WHERE account_id = $1 AND id = $2
-        RETURNING account_id, {COLUMNS}
-    ), {_SAVED_EVENTS}
-    SELECT {COLUMNS} FROM invoice
+    UPDATE invoices SET {set_ledger(3)} WHERE account_id = $1 AND id = $2 RETURNING {COLUMNS}
 """
 
 
@@ -211,18 +200,20 @@ async def save_ledger(
     event_types: Sequence[str],
     payment_id: int | None,
     payment_amount: Decimal | None,
+    paid_at: datetime | None = None,
 ) -> asyncpg.Record:
-    """Store the new balance and record the change's events, in one statement."""
-    row = await conn.fetchrow(
-        SAVE_LEDGER,
-        account_id,
-        invoice_id,
-        *ledger_args(ledger),
-        event_types,
-        payment_id,
-        payment_amount,
-    )
+    """Store the new balance and record the change's events; `paid_at` is when a payment that
+    settles the invoice was paid."""
+    row = await conn.fetchrow(SAVE_LEDGER, account_id, invoice_id, *ledger_args(ledger), paid_at)
     assert row is not None  # the caller holds the row locked
+    await events.record(
+        conn,
+        account_id=account_id,
+        invoice=row,
+        types=event_types,
+        payment_id=payment_id,
+        payment_amount=payment_amount,
+    )
     return row
 
 
