@@ -15,6 +15,18 @@ CLIENTS = os.environ.get("HARVEST_CLIENTS")
 collect_ignore_glob = [] if CLIENTS else ["test_*.py"]
 
 DRIVERS = Path(__file__).parent / "drivers"
+# Python HTTP libraries (requests, urllib) send anything not for loopback through this proxy,
+# where nothing listens (port 9, discard): a client reaching for Harvest itself fails at once.
+DEAD_PROXY = "http://127.0.0.1:9"
+LOOPBACK_ONLY = {
+    name: value
+    for key, value in {
+        "http_proxy": DEAD_PROXY,
+        "https_proxy": DEAD_PROXY,
+        "no_proxy": "127.0.0.1,localhost",
+    }.items()
+    for name in (key, key.upper())
+}
 
 
 def installed(name: str, program: str = "bin/python") -> Path:
@@ -31,8 +43,7 @@ async def run_driver(program: Path | str, driver: str, **env: str) -> str:
         DRIVERS / driver,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-        # Loopback only: no proxy may be asked to reach anything.
-        env={"PATH": os.environ["PATH"], "NO_PROXY": "*", "no_proxy": "*", **env},
+        env={"PATH": os.environ["PATH"], **LOOPBACK_ONLY, **env},
     )
     out, err = await asyncio.wait_for(process.communicate(), timeout=300)
     assert process.returncode == 0, err.decode()[-4000:]
