@@ -216,3 +216,21 @@ async def test_the_payment_term_is_named_from_issue_and_due_dates(
     )
     assert changed.status_code == 200, changed.text
     assert (await show(client, owner, invoice_id)).json()["payment_term"] == term
+
+
+async def test_an_invoice_lowered_to_what_was_paid_is_paid_from_then(
+    client: httpx.AsyncClient, owner: Account, db: asyncpg.Pool
+) -> None:
+    invoice_id = await create_invoice(client, owner)
+    part = {"amount": 40, "paid_at": "2017-07-20T10:00:00Z"}
+    await v2_post(client, owner, f"/invoices/{invoice_id}/payments", part)
+    lowered = await client.put(
+        f"/invoices/{invoice_id}",
+        json={"invoice": {"amount": "40.00"}},
+        headers={**owner.auth, "Accept": "application/json"},
+    )
+    assert lowered.status_code == 200, lowered.text
+    invoice = (await show(client, owner, invoice_id)).json()
+    changed_at = await db.fetchval("SELECT updated_at FROM invoices WHERE id = $1", invoice_id)
+    assert invoice["state"] == "paid"
+    assert invoice["paid_at"] == changed_at.strftime("%Y-%m-%dT%H:%M:%SZ")
