@@ -105,6 +105,30 @@ async def replay_dead(conn: Connection, *, account_id: int, subscription_id: int
 # A dispatcher leases a subscription (`leased_until`) while it sends to it; a lease that was not
 # released (its dispatcher died) lapses on its own.
 
+# $1 subscriptions at most, leased for $2 seconds, none of the ids in $3.
+CLAIM_DUE = """
+    WITH due AS (
+        SELECT s.account_id, s.id
+        FROM webhook_subscriptions s
+        JOIN accounts a ON a.id = s.account_id
+        CROSS JOIN LATERAL (
+            SELECT d.next_attempt_at FROM webhook_deliveries d
+            WHERE d.account_id = s.account_id AND d.subscription_id = s.id
+              AND d.state = 'pending'
+            ORDER BY d.next_attempt_at LIMIT 1
+        ) AS next
+        WHERE a.is_active AND next.next_attempt_at <= now()
+          AND (s.leased_until IS NULL OR s.leased_until < now())
+          AND s.id <> ALL($3::bigint[])
+        ORDER BY next.next_attempt_at
+        LIMIT $1
+        FOR UPDATE OF s SKIP LOCKED
+    )
+    UPDATE webhook_subscriptions s SET leased_until = now() + make_interval(secs => $2)
+    FROM due WHERE s.account_id = due.account_id AND s.id = due.id
+    RETURNING s.account_id, s.id AS subscription_id, s.leased_until
+"""
+
 
 async def claim_due(
     conn: Connection, *, limit: int, lease_seconds: float, busy: list[int]
@@ -115,33 +139,7 @@ async def claim_due(
     One index probe per subscription (ix_webhook_deliveries_due), whatever the backlog; a
     delivery waiting behind its invoice's earlier one is never due before it (see `settle`).
     """
-    return await conn.fetch(
-        """
-        WITH due AS (
-            SELECT s.account_id, s.id
-            FROM webhook_subscriptions s
-            JOIN accounts a ON a.id = s.account_id
-            CROSS JOIN LATERAL (
-                SELECT d.next_attempt_at FROM webhook_deliveries d
-                WHERE d.account_id = s.account_id AND d.subscription_id = s.id
-                  AND d.state = 'pending'
-                ORDER BY d.next_attempt_at LIMIT 1
-            ) AS next
-            WHERE a.is_active AND next.next_attempt_at <= now()
-              AND (s.leased_until IS NULL OR s.leased_until < now())
-              AND s.id <> ALL($3::bigint[])
-            ORDER BY next.next_attempt_at
-            LIMIT $1
-            FOR UPDATE OF s SKIP LOCKED
-        )
-        UPDATE webhook_subscriptions s SET leased_until = now() + make_interval(secs => $2)
-        FROM due WHERE s.account_id = due.account_id AND s.id = due.id
-        RETURNING s.account_id, s.id AS subscription_id, s.leased_until
-        """,
-        limit,
-        lease_seconds,
-        busy,
-    )
+    return await conn.fetch(CLAIM_DUE, limit, lease_seconds, busy)
 
 
 async def renew_lease(
