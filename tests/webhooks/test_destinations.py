@@ -3,18 +3,25 @@ when subscribing, and again at send time (a name that resolves inside only then)
 connection made; the operator's allow-list opens a network."""
 
 import asyncio
+import ssl
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from ipaddress import ip_network
+from pathlib import Path
 
 import asyncpg
 import httpx
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from payments_service.config import Settings
 from payments_service.webhooks import repository
 from tests.conftest import Account, create_invoice, serving, snapshot
 from tests.fake_dns import FakeDNS
-from tests.webhooks.conftest import MakeDispatcher, run_until
+from tests.webhooks.conftest import MakeDispatcher, Receiver, nothing_owed, run_until
 
 JSON = {"Accept": "application/json"}
 PUBLIC = "93.184.216.34"  # what the made-up public names resolve to; never connected to
@@ -181,26 +188,82 @@ async def test_a_destination_refused_at_send_time_gets_no_connection_and_a_vague
     assert "127.0.0.1" not in shown.text
 
 
-async def test_the_allow_list_lets_the_same_sends_through(
+async def test_a_send_goes_to_the_checked_address_under_the_subscribers_name(
     client: httpx.AsyncClient,
     owner: Account,
     db: asyncpg.Pool,
     names: FakeDNS,
-    listener: tuple[Listener, int],
+    receiver: Receiver,
     make_dispatcher: MakeDispatcher,
 ) -> None:
-    counter, port = listener
-    names.names["rebind.example"] = ["127.0.0.1"]
-    await _subscribe(client, owner, f"http://rebind.example:{port}/hooks")
+    port = receiver.url.rsplit(":", 1)[1].split("/")[0]
+    names.names["hooks.example"] = ["127.0.0.1"]
+    await _subscribe(client, owner, f"http://hooks.example:{port}/hooks?x=1")
     await create_invoice(client, owner, sent=False)
-    dispatcher = await make_dispatcher()  # allows 127.0.0.0/8
 
-    await run_until(dispatcher, lambda: _every_delivery_tried(db))
+    await run_until(await make_dispatcher(), lambda: nothing_owed(db))  # allows 127.0.0.0/8
 
-    # The listener hangs up without an answer; the connection was made.
-    assert counter.connections >= 1
-    row = await db.fetchrow("SELECT last_error FROM webhook_deliveries")
-    assert row["last_error"] in ("invalid response", "connection lost")
+    assert receiver.requests[0].headers["host"] == f"hooks.example:{port}"
+    assert names.asked.count("hooks.example") >= 2  # at registration and at the send
+
+
+def _self_signed(name: str, directory: Path) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    cert, private = directory / "cert.pem", directory / "key.pem"
+    cert.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    private.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert, private
+
+
+async def test_https_sends_name_the_subscriber_in_tls_and_check_its_certificate(
+    client: httpx.AsyncClient,
+    owner: Account,
+    db: asyncpg.Pool,
+    names: FakeDNS,
+    tmp_path: Path,
+    make_dispatcher: MakeDispatcher,
+) -> None:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(*_self_signed("hooks.example", tmp_path))
+    server_names: list[str | None] = []
+    context.sni_callback = lambda _socket, name, _context: server_names.append(name)
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0, ssl=context)
+    port = server.sockets[0].getsockname()[1]
+    names.names["hooks.example"] = ["127.0.0.1"]
+    await _subscribe(client, owner, f"https://hooks.example:{port}/hooks")
+    await create_invoice(client, owner, sent=False)
+    try:
+        await run_until(await make_dispatcher(), lambda: _every_delivery_tried(db))
+    finally:
+        server.close()
+        await server.wait_closed()
+
+    # Connected to 127.0.0.1, named hooks.example; a self-signed certificate is not trusted.
+    assert server_names and set(server_names) == {"hooks.example"}
+    assert await db.fetchval("SELECT last_error FROM webhook_deliveries") == "TLS failed"
 
 
 async def _every_delivery_tried(db: asyncpg.Pool) -> bool:

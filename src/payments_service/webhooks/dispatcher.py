@@ -60,7 +60,7 @@ def reason(exc: Exception) -> str:
     if isinstance(exc, TimeoutError | httpx.TimeoutException):
         return "timeout"
     if isinstance(exc, httpx.ConnectError):
-        return "TLS failed" if isinstance(exc.__context__, ssl.SSLError) else "refused"
+        return "TLS failed" if _caused_by_tls(exc) else "refused"
     if isinstance(exc, httpx.RemoteProtocolError | httpx.DecodingError):
         return "invalid response"
     if isinstance(exc, httpx.NetworkError):
@@ -68,6 +68,14 @@ def reason(exc: Exception) -> str:
     if isinstance(exc, ValueError):  # from parse, httpx or idna (UnicodeError)
         return "invalid URL"
     return "failed"
+
+
+def _caused_by_tls(exc: BaseException | None) -> bool:
+    while exc is not None:
+        if isinstance(exc, ssl.SSLError):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def new_client(settings: Settings) -> httpx.AsyncClient:
