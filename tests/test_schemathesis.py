@@ -33,7 +33,7 @@ expected-statuses = ["2xx", 401, 403, 404, 409, 429]
 
 # Plus 422 where a rule no schema can state refuses a valid body (overpaid, illegal transition,
 # number taken, key reused, cursor not ours, `from` after `to`, webhook host refused or one
-# webhook too many): see README, Fuzzing.
+# webhook too many): see docs/testing.md, Fuzzing.
 [[operations]]
 include-operation-id = [
     "createInvoice", "updateInvoice", "deleteInvoice", "invoiceMarkAsSent",

@@ -19,7 +19,7 @@ from payments_service.config import Settings
 from payments_service.webhooks.signing import sign
 from tests.conftest import Account, create_invoice, serving
 from tests.webhooks.conftest import MakeDispatcher, Receiver, nothing_owed, run_until, subscribe
-from tests.webhooks.test_dispatcher import readme_verify
+from tests.webhooks.test_dispatcher import documented_verify
 
 JSON = {"Accept": "application/json"}
 EXAMPLE = Path(__file__).parents[2] / "examples" / "webhook_receiver.py"
@@ -54,7 +54,7 @@ async def test_during_the_grace_period_both_secrets_verify_and_after_it_only_the
     assert 24 * 3600 - 60 < grace_ends <= 24 * 3600
     assert shown["previous_secret_expires_at"] is not None
     dispatcher = await make_dispatcher()
-    verify = readme_verify()
+    verify = documented_verify()
 
     await create_invoice(client, owner, number="during", sent=False)
     await run_until(dispatcher, lambda: nothing_owed(db))
@@ -113,7 +113,8 @@ async def test_with_a_key_secrets_are_stored_encrypted_and_deliveries_still_veri
     await run_until(await make_dispatcher(webhook_secret_key=key), lambda: nothing_owed(db))
 
     request = receiver.requests[0]
-    assert readme_verify()(webhook["secret"], request.headers["payments-signature"], request.body)
+    signature = request.headers["payments-signature"]
+    assert documented_verify()(webhook["secret"], signature, request.body)
 
 
 async def test_without_the_key_an_encrypted_secret_is_never_sent_unsigned(
@@ -158,7 +159,7 @@ def test_the_documented_verify_functions_return_false_on_a_junk_header(header: s
     header = header.replace("{now}", str(int(time.time())))
     body = b'{"event": {}}'
     verifiers: list[Callable[[str, str, bytes], bool]] = [
-        readme_verify(),
+        documented_verify(),
         lambda secret, header, body: bool(example().verify(secret, header, body, time.time())),
     ]
     for verify in verifiers:
