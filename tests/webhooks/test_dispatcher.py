@@ -238,7 +238,7 @@ async def test_a_delivery_that_keeps_failing_goes_dead_and_replay_sends_it_again
     assert (shown["pending_deliveries"], shown["dead_deliveries"]) == (1, 1)
     assert shown["last_error"] == "HTTP 500"
     async with db.acquire() as conn:  # nothing of it is due: no dispatcher takes it
-        assert await repository.claim_due(conn, limit=10, lease_seconds=1, busy=[]) == []
+        assert await repository.due_subscriptions(conn, limit=10, busy=[]) == []
 
     # Dead is final: no more attempts. A later event of the same invoice waits behind it,
     # while other invoices' events flow.

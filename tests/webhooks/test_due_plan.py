@@ -23,14 +23,14 @@ def _scans(plan: dict[str, Any]) -> list[tuple[str, str | None]]:
 
 
 async def _plan(conn: asyncpg.Connection) -> list[tuple[str, str | None]]:
-    rows = await conn.fetchval(f"EXPLAIN (FORMAT JSON) {repository.CLAIM_DUE}", 50, 40.0, [])
+    rows = await conn.fetchval(f"EXPLAIN (FORMAT JSON) {repository.DUE}", 50, [])
     return _scans(json.loads(rows)[0]["Plan"])
 
 
 async def _backlog(conn: asyncpg.Connection, account_id: int, subscriptions: int) -> None:
     """Deliveries owed: most to the first subscription (a tenant whose receiver is down)."""
     event_id = await conn.fetchval(
-        "INSERT INTO events (account_id, invoice_id, sequence, ordering_xid, type, amount, "
+        "INSERT INTO events (account_id, invoice_id, sequence, position, type, amount, "
         "due_amount, state, currency) VALUES ($1, 1, 1, 1, 'invoice.created', 1, 1, 'draft', "
         "'USD') RETURNING id",
         account_id,

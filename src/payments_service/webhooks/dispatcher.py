@@ -111,20 +111,25 @@ class Dispatcher:
                 for subscription_id, task in self.sending.items():
                     if subscription_id not in wanted:
                         task.cancel()
-            claimed = await repository.claim_due(
-                conn,
-                limit=MAX_SENDING - len(self.sending),
-                lease_seconds=self.lease_seconds,
-                busy=list(self.sending),
+            due = await repository.due_subscriptions(
+                conn, limit=MAX_SENDING - len(self.sending), busy=list(self.sending)
             )
-        for row in claimed:
-            subscription_id = row["subscription_id"]
-            task = asyncio.create_task(
-                self._serve(row["account_id"], subscription_id, row["leased_until"])
-            )
-            self.sending[subscription_id] = task
-            task.add_done_callback(functools.partial(self._done, subscription_id))
-        return len(claimed)
+            started = 0
+            for row in due:
+                account_id, subscription_id = row["account_id"], row["subscription_id"]
+                lease = await repository.lease(
+                    conn,
+                    account_id=account_id,
+                    subscription_id=subscription_id,
+                    seconds=self.lease_seconds,
+                )
+                if lease is None:  # another dispatcher was quicker
+                    continue
+                task = asyncio.create_task(self._serve(account_id, subscription_id, lease))
+                self.sending[subscription_id] = task
+                task.add_done_callback(functools.partial(self._done, subscription_id))
+                started += 1
+        return started
 
     def _done(self, subscription_id: int, task: asyncio.Task[None]) -> None:
         del self.sending[subscription_id]

@@ -7,15 +7,16 @@ import asyncpg
 from payments_service.database import Connection
 from payments_service.events.repository import COLUMNS as EVENT_COLUMNS
 
+# Used where $1 is the account (named as such, not as s.account_id, so Citus sees one shard).
 SUBSCRIPTION = """s.id, s.url, s.created_at,
     (SELECT count(*) FROM webhook_deliveries d
-     WHERE d.account_id = s.account_id AND d.subscription_id = s.id AND d.state = 'pending')
+     WHERE d.account_id = $1 AND d.subscription_id = s.id AND d.state = 'pending')
      AS pending_deliveries,
     (SELECT count(*) FROM webhook_deliveries d
-     WHERE d.account_id = s.account_id AND d.subscription_id = s.id AND d.state = 'dead')
+     WHERE d.account_id = $1 AND d.subscription_id = s.id AND d.state = 'dead')
      AS dead_deliveries,
     (SELECT d.last_error FROM webhook_deliveries d
-     WHERE d.account_id = s.account_id AND d.subscription_id = s.id AND d.last_error IS NOT NULL
+     WHERE d.account_id = $1 AND d.subscription_id = s.id AND d.last_error IS NOT NULL
      ORDER BY d.invoice_id, d.sequence LIMIT 1) AS last_error,
     CASE WHEN s.previous_secret_expires_at > now() THEN s.previous_secret_expires_at END
      AS previous_secret_expires_at"""
@@ -105,41 +106,49 @@ async def replay_dead(conn: Connection, *, account_id: int, subscription_id: int
 # A dispatcher leases a subscription (`leased_until`) while it sends to it; a lease that was not
 # released (its dispatcher died) lapses on its own.
 
-# $1 subscriptions at most, leased for $2 seconds, none of the ids in $3.
-CLAIM_DUE = """
-    WITH due AS (
-        SELECT s.account_id, s.id
-        FROM webhook_subscriptions s
-        JOIN accounts a ON a.id = s.account_id
-        CROSS JOIN LATERAL (
-            SELECT d.next_attempt_at FROM webhook_deliveries d
-            WHERE d.account_id = s.account_id AND d.subscription_id = s.id
-              AND d.state = 'pending'
-            ORDER BY d.next_attempt_at LIMIT 1
-        ) AS next
-        WHERE a.is_active AND next.next_attempt_at <= now()
-          AND (s.leased_until IS NULL OR s.leased_until < now())
-          AND s.id <> ALL($3::bigint[])
-        ORDER BY next.next_attempt_at
-        LIMIT $1
-        FOR UPDATE OF s SKIP LOCKED
-    )
-    UPDATE webhook_subscriptions s SET leased_until = now() + make_interval(secs => $2)
-    FROM due WHERE s.account_id = due.account_id AND s.id = due.id
-    RETURNING s.account_id, s.id AS subscription_id, s.leased_until
+# Subscriptions of enabled accounts with a delivery due and no lease, the longest waiting
+# first: $1 at most, none of the ids in $2. One index probe per subscription
+# (ix_webhook_deliveries_due), whatever the backlog.
+DUE = """
+    SELECT s.account_id, s.id AS subscription_id
+    FROM webhook_subscriptions s
+    JOIN accounts a ON a.id = s.account_id
+    CROSS JOIN LATERAL (
+        SELECT d.next_attempt_at FROM webhook_deliveries d
+        WHERE d.account_id = s.account_id AND d.subscription_id = s.id AND d.state = 'pending'
+        ORDER BY d.next_attempt_at LIMIT 1
+    ) AS next
+    WHERE a.is_active AND next.next_attempt_at <= now()
+      AND (s.leased_until IS NULL OR s.leased_until < now())
+      AND s.id <> ALL($2::bigint[])
+    ORDER BY next.next_attempt_at
+    LIMIT $1
 """
 
 
-async def claim_due(
-    conn: Connection, *, limit: int, lease_seconds: float, busy: list[int]
+async def due_subscriptions(
+    conn: Connection, *, limit: int, busy: list[int]
 ) -> list[asyncpg.Record]:
-    """Lease up to `limit` subscriptions of enabled accounts that have a delivery due and no
-    lease (nor are in `busy`), the longest waiting first.
+    """Subscriptions to serve (see DUE); a delivery waiting behind its invoice's earlier one is
+    never due before it (see `settle`)."""
+    return await conn.fetch(DUE, limit, busy)
 
-    One index probe per subscription (ix_webhook_deliveries_due), whatever the backlog; a
-    delivery waiting behind its invoice's earlier one is never due before it (see `settle`).
-    """
-    return await conn.fetch(CLAIM_DUE, limit, lease_seconds, busy)
+
+async def lease(
+    conn: Connection, *, account_id: int, subscription_id: int, seconds: float
+) -> datetime | None:
+    """The subscription leased for `seconds`, unless another dispatcher holds it."""
+    leased: datetime | None = await conn.fetchval(
+        """
+        UPDATE webhook_subscriptions SET leased_until = now() + make_interval(secs => $3)
+        WHERE account_id = $1 AND id = $2 AND (leased_until IS NULL OR leased_until < now())
+        RETURNING leased_until
+        """,
+        account_id,
+        subscription_id,
+        seconds,
+    )
+    return leased
 
 
 async def renew_lease(
@@ -287,7 +296,7 @@ async def failed(
         """
         UPDATE webhook_deliveries SET attempts = attempts + 1,
             next_attempt_at = now() + make_interval(secs => $3), last_error = $4,
-            failing_since = coalesce(failing_since, now())
+            failing_since = least(failing_since, now())  -- the first failure's time
         WHERE account_id = $1 AND id = $2
         """,
         account_id,
