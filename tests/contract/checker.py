@@ -19,6 +19,7 @@ from starlette.routing import Match
 
 from payments_service.contract.xml_data import from_xml
 from payments_service.pages import ASSETS
+from payments_service.trailing_slash import canonical
 
 # Pages about the document, not in it: FastAPI's, the assets they load, and the home page.
 DOCUMENTATION_PAGES = {"/", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
@@ -44,7 +45,7 @@ class ContractChecker:
         self.check(response)
 
     def check(self, response: httpx.Response) -> None:
-        method, path = response.request.method, response.request.url.path
+        method, path = response.request.method, canonical(response.request.url.path)
         route = self._route(method, path)
         if route is None:  # no such path (404) or method (405): still the error format
             errors = V2_ERRORS if path.startswith("/v2/") else ERRORS

@@ -2,6 +2,7 @@
 
 import json
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -27,10 +28,17 @@ async def v2_post(
 
 
 @pytest.fixture(scope="session")
-def harvest_spec_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def harvest_spec() -> dict[str, Any]:
+    """Harvest's v2 description, in-scope paths only (skips without the shared file)."""
+    return in_scope_spec(shared_spec("harvest-v2-openapi.yaml", variable="HARVEST_V2_SPEC"))
+
+
+@pytest.fixture(scope="session")
+def harvest_spec_file(
+    tmp_path_factory: pytest.TempPathFactory, harvest_spec: dict[str, Any]
+) -> Path:
     """Harvest's v2 description, in-scope paths only, as JSON (YAML's integer status keys
     are not valid OpenAPI once parsed; JSON writes them as strings)."""
-    source = shared_spec("harvest-v2-openapi.yaml", variable="HARVEST_V2_SPEC")
     path = tmp_path_factory.mktemp("harvest-spec") / "harvest-v2-in-scope.json"
-    path.write_text(json.dumps(in_scope_spec(source)))
+    path.write_text(json.dumps(harvest_spec))
     return path

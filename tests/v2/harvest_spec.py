@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 
 IN_SCOPE = {
+    "/company": ["get"],
     "/invoices": ["get"],
     "/invoices/{invoiceId}": ["get"],
     "/invoices/{invoiceId}/messages": ["post"],
