@@ -28,7 +28,7 @@ async def any_account(conn: Connection) -> bool:
     return found
 
 
-async def get_account(conn: Connection, *, account_id: int) -> asyncpg.Record | None:
+async def find_account_by_id(conn: Connection, *, account_id: int) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT id, name FROM accounts WHERE id = $1", account_id)
 
 

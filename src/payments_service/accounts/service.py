@@ -17,7 +17,7 @@ async def find_account(conn: Connection, *, account: str) -> int:
     name. Unknown: NotFound (never a new account)."""
     found = None
     if account.isdigit() and len(account) <= auth.MAX_ID_DIGITS:
-        found = await repository.get_account(conn, account_id=int(account))
+        found = await repository.find_account_by_id(conn, account_id=int(account))
     found = found or await repository.find_account(conn, name=account)
     if found is None:
         raise NotFound(f"No account {account!r}: give the id that create-account printed")
