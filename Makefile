@@ -5,7 +5,7 @@ PYTHON ?= python3
 # The embedded PostgreSQL wheel wants a runtime dir; give it one when the shell has none.
 export XDG_RUNTIME_DIR ?= /tmp/runtime-$(shell id -u)
 
-.PHONY: install run test test-citus lint format bench clean jepsen fuzz
+.PHONY: install run test test-citus bench-citus lint format bench clean jepsen fuzz
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,11 @@ format: install
 # BENCH_ARGS=--quick for 3 s runs; see `python -m bench --help`.
 bench: install
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# POST and list throughput on plain PostgreSQL and on the Citus cluster, in one run
+# (docs/scale-out.md); BENCH_ARGS="--seconds 5" for a shorter one.
+bench-citus: install
+	bash scripts/citus-cluster.sh $(BIN)/python -m bench.scale_out $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
