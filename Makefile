@@ -25,7 +25,7 @@ test: install
 # The suite again on a throwaway 3-node Citus cluster (see scripts/citus-cluster.sh and
 # docs/scale-out.md); without ../shared/tools/citus it says so and passes.
 test-citus: install
-	bash scripts/citus-cluster.sh $(BIN)/pytest $(PYTEST_ARGS)
+	VENV=$(VENV) bash scripts/citus-cluster.sh $(BIN)/pytest $(PYTEST_ARGS)
 
 # The invariant test at scale: 10,000 random operations from 32 clients; prints its figures.
 jepsen: install
@@ -52,7 +52,7 @@ bench: install
 # POST and list throughput on plain PostgreSQL and on the Citus cluster, in one run
 # (docs/scale-out.md); BENCH_ARGS="--seconds 5" for a shorter one.
 bench-citus: install
-	bash scripts/citus-cluster.sh $(BIN)/python -m bench.scale_out $(BENCH_ARGS)
+	VENV=$(VENV) bash scripts/citus-cluster.sh $(BIN)/python -m bench.scale_out $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
