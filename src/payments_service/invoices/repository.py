@@ -171,8 +171,9 @@ async def update_details(
 
 def set_ledger(first: int) -> str:
     """The SET list storing a new balance from parameters `$first`... (see `ledger_args`),
-    then `$first + 5`: when the invoice became paid if this change pays it. A paid invoice keeps
-    that time; one that stops being paid loses it."""
+    then `$first + 5`: when the invoice became paid if this change pays it. A paid invoice
+    keeps that time; one that stops being paid loses it. (No now() in the CASE: Citus refuses
+    functions that are not immutable there.)"""
     state = f"${first + 2}"
     return (
         f"amount = ${first}, due_amount = ${first + 1}, state = {state}, "
@@ -203,10 +204,11 @@ async def save_ledger(
     paid_at: datetime | None = None,
 ) -> asyncpg.Record:
     """Store the new balance and record the change's events; `paid_at` is when a payment that
-    settles the invoice was paid (None: now, by this process's clock, as Citus allows no clock
-    inside a CASE)."""
-    paid = paid_at if paid_at is not None else datetime.now(UTC)
-    row = await conn.fetchrow(SAVE_LEDGER, account_id, invoice_id, *ledger_args(ledger), paid)
+    settles the invoice was paid (by default, now)."""
+    became_paid = paid_at or datetime.now(UTC)
+    row = await conn.fetchrow(
+        SAVE_LEDGER, account_id, invoice_id, *ledger_args(ledger), became_paid
+    )
     assert row is not None  # the caller holds the row locked
     await events.record(
         conn,
