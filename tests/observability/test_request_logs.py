@@ -10,6 +10,7 @@ import httpx
 import pytest
 import structlog
 
+from payments_service.auth import parse_token
 from tests.conftest import Account, create_invoice, payment_xml
 
 CARD = "4111 1111 1111 1111"
@@ -96,7 +97,7 @@ async def test_tokens_credentials_and_card_numbers_never_reach_the_logs(
     lines = read_logs()
     output = "\n".join(json.dumps(line) for line in lines)
     assert len(lines) >= 5
-    secret = owner.token.rsplit("_", 1)[1]
+    secret = parse_token(owner.token)[2]  # may itself hold "_": split as the service does
     for leak in (owner.token, secret, basic, "4111111111111111", CARD, "4111-1111-1111-1111"):
         assert leak not in output
     assert "[card-like number]" in output and "[token]" in output
