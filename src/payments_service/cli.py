@@ -4,6 +4,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import resource
 import signal
 import sys
 import tempfile
@@ -19,6 +20,7 @@ from payments_service.accounts import repository as accounts_repository
 from payments_service.accounts import service as accounts
 from payments_service.config import get_settings
 from payments_service.database import database_url
+from payments_service.edge import HeaderLimitedProtocol
 from payments_service.errors import ServiceError
 from payments_service.invoices import service as invoices
 from payments_service.json_wire import to_json
@@ -72,6 +74,15 @@ def _share_metrics_between_workers() -> None:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="payments-metrics-")
 
 
+def _allow_open_files(wanted: int) -> None:
+    """Raise the soft open-file limit towards `wanted` (as far as the hard limit allows), so
+    the connection cap, not the file descriptors, decides when connections are refused."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        ceiling = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (ceiling, hard))
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = get_settings()
     logs.configure(settings.log_level)
@@ -86,6 +97,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             "  payments-service create-token --account demo --email you@example.com",
             file=sys.stderr,
         )
+    _allow_open_files(settings.max_connections_per_worker + 256)  # + the pool, logs, files
     config = uvicorn.Config(
         "payments_service.main:create_app",
         factory=True,
@@ -93,7 +105,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port or settings.port,
         workers=workers,
         loop="uvloop",
-        http="httptools",
+        http=HeaderLimitedProtocol,  # httptools, with header size and time limits
+        timeout_keep_alive=settings.keepalive_timeout_seconds,
+        limit_concurrency=settings.max_connections_per_worker,  # beyond: 503 at once
         access_log=False,  # ours logs one JSON line per request, with its request id
         log_config=None,  # logs.configure routes uvicorn's records through our JSON renderer
         # On SIGTERM: stop accepting, let requests in flight finish for up to 10 s.

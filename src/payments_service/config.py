@@ -19,6 +19,11 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     db_pool_timeout: float = 2.0
     log_level: str = "INFO"
+    # The HTTP edge (see edge.py and docs/operations.md).
+    max_header_bytes: int = Field(default=16 * 1024, ge=1024)
+    header_timeout_seconds: float = Field(default=5.0, gt=0)
+    keepalive_timeout_seconds: int = Field(default=5, ge=1)
+    max_connections_per_worker: int = Field(default=2048, ge=1)
     # A verified token is trusted this long without a query; revocation takes effect after it.
     token_cache_seconds: float = 1.0
     idempotency_key_ttl_seconds: int = 24 * 3600
