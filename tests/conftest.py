@@ -90,7 +90,12 @@ async def truncate_all(db: asyncpg.Pool) -> None:
         "AND tablename <> 'alembic_version'"
     )
     names = ", ".join(f'"{t["tablename"]}"' for t in tables)
-    await db.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    # Token ids are never reused, as in production: every worker remembers the ids it has met
+    # (auth.TokenDirectory), so their sequence keeps counting.
+    async with db.acquire() as conn, conn.transaction():
+        next_token = await conn.fetchval("SELECT nextval('api_tokens_id_seq')")
+        await conn.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+        await conn.execute("SELECT setval('api_tokens_id_seq', $1)", next_token)
 
 
 @pytest.fixture(autouse=True)

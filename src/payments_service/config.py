@@ -25,7 +25,11 @@ class Settings(BaseSettings):
     keepalive_timeout_seconds: int = Field(default=5, ge=1)
     max_connections_per_worker: int = Field(default=2048, ge=1)
     # A verified token is trusted this long without a query; revocation takes effect after it.
-    token_cache_seconds: float = 1.0
+    token_cache_seconds: float = Field(default=1.0, ge=0, le=5)
+    token_cache_entries: int = Field(default=10_000, ge=1)
+    # Failed authentications allowed per client address and window, in each worker.
+    auth_failure_limit: int = Field(default=20, ge=1)
+    auth_failure_window_seconds: int = Field(default=60, ge=1)
     idempotency_key_ttl_seconds: int = 24 * 3600
     idempotency_purge_interval_seconds: float = 600.0
     # Webhooks: the dispatcher runs in every worker unless disabled (then run `dispatch`).

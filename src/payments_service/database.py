@@ -124,7 +124,9 @@ def _unavailable() -> ServiceUnavailable:
     return ServiceUnavailable("The database is not reachable; retry shortly", retry_after=2)
 
 
-async def connection(request: Request) -> AsyncIterator[Connection]:
+@contextlib.asynccontextmanager
+async def pooled(request: Request) -> AsyncIterator[Connection]:
+    """A connection from the app's pool for as long as the block runs."""
     pool: asyncpg.Pool | None = request.app.state.pool
     if pool is None:  # still connecting (see connect_with_backoff)
         raise _unavailable()
@@ -156,6 +158,12 @@ async def connection(request: Request) -> AsyncIterator[Connection]:
             # was settled by its transaction already, so it must not turn into an error now.
             logger.warning("dropped a connection that could not be reset (%r)", exc)
         metrics.pool_sizes(pool.get_size(), pool.get_idle_size())
+
+
+async def connection(request: Request) -> AsyncIterator[Connection]:
+    """The request's connection, taken after authentication (which needs none for a refusal)."""
+    async with pooled(request) as conn:
+        yield conn
 
 
 ConnectionDep = Annotated[Connection, Depends(connection, scope="function")]

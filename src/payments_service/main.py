@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Match
 
 from payments_service import contract
-from payments_service.auth import TokenCache
+from payments_service.auth import TokenCache, TokenDirectory
 from payments_service.body_limit import BodyLimitMiddleware
 from payments_service.config import Settings, get_settings
 from payments_service.database import connect_with_backoff, create_pool, database_url
@@ -29,6 +29,7 @@ from payments_service.observability import logs
 from payments_service.observability.middleware import ObservabilityMiddleware
 from payments_service.observability.router import router as observability_router
 from payments_service.payments.router import router as payments_router
+from payments_service.rate_limit import FailedAuthLimit
 from payments_service.v2.router import router as v2_router
 from payments_service.validation import problem_of
 from payments_service.webhooks.dispatcher import dispatch
@@ -116,7 +117,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.settings = settings
-    app.state.token_cache = TokenCache(settings.token_cache_seconds)
+    app.state.token_cache = TokenCache(settings.token_cache_seconds, settings.token_cache_entries)
+    app.state.token_directory = TokenDirectory()
+    app.state.auth_failures = FailedAuthLimit(
+        settings.auth_failure_limit, settings.auth_failure_window_seconds
+    )
     # Matched in this order: the hot payment routes first (no path of one router matches
     # another's, so the order changes nothing else); DirectRoutes below relies on it.
     app.include_router(payments_router)

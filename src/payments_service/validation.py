@@ -35,6 +35,17 @@ def _amount(value: Any) -> Decimal:
     return value
 
 
+# Dates and datetimes outside these are refused: PostgreSQL would store date.min and date.max
+# as -infinity and infinity, and a time zone can push the year past 9999 in UTC.
+EARLIEST, LATEST = date(1000, 1, 1), date(9998, 12, 31)
+
+
+def in_range(day: date) -> date:
+    if not EARLIEST <= day <= LATEST:
+        raise ValueError(f"must be between {EARLIEST} and {LATEST}")
+    return day
+
+
 def _datetime(value: Any) -> datetime:
     if not isinstance(value, str):
         raise ValueError("must be an ISO 8601 datetime such as 2008-02-14T00:00:00Z")
@@ -42,6 +53,7 @@ def _datetime(value: Any) -> datetime:
         parsed = datetime.fromisoformat(value.strip())
     except ValueError:
         raise ValueError("must be an ISO 8601 datetime such as 2008-02-14T00:00:00Z") from None
+    in_range(parsed.date())
     if len(value.strip()) <= 10:  # a bare date means midnight UTC
         parsed = datetime.combine(parsed.date(), time(), UTC)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
@@ -51,9 +63,10 @@ def _date(value: Any) -> date:
     if not isinstance(value, str):
         raise ValueError("must be a date such as 2008-02-14")
     try:
-        return date.fromisoformat(value.strip())
+        day = date.fromisoformat(value.strip())
     except ValueError:
         raise ValueError("must be a date such as 2008-02-14") from None
+    return in_range(day)
 
 
 def _text(value: Any) -> str:

@@ -19,7 +19,7 @@ def decode_cursor(cursor: str) -> int:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         text = ""
-    if not text.isdigit() or not 0 < int(text) < 2**63:
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 2**63:
         raise Unprocessable("cursor is not one this service handed out", field="cursor")
     return int(text)
 
