@@ -65,13 +65,21 @@ def database_url() -> Iterator[str]:
         shutil.rmtree(pgdata_parent, ignore_errors=True)
 
 
+METRICS_TOKEN = "scraper-secret"
+METRICS_AUTH = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+
+
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
     # Tests that pile concurrent requests on one invoice queue for connections; on a busy
     # machine that passes 2 s. The 503 for a pool timeout has its own test (test_health.py).
     # Webhook tests run their own dispatchers, with timings they choose.
     return Settings(
-        database_url=database_url, db_pool_size=20, db_pool_timeout=30, dispatcher_enabled=False
+        database_url=database_url,
+        db_pool_size=20,
+        db_pool_timeout=30,
+        dispatcher_enabled=False,
+        metrics_token=METRICS_TOKEN,
     )
 
 
@@ -257,6 +265,7 @@ def start_server(
         "DATABASE_URL": database_url,
         "DB_POOL_SIZE": "10",
         "DISPATCHER_ENABLED": "false",  # webhook tests start the dispatchers they need
+        "METRICS_TOKEN": METRICS_TOKEN,
         **(env or {}),
     }
     process = subprocess.Popen(

@@ -73,7 +73,8 @@ async def test_an_account_without_the_invoice_feature_gets_403(
 
 def bogus_credentials(owner: Account) -> list[dict[str, Any]]:
     """None, malformed, non-ASCII digits, a made-up id (not above the newest token's: see
-    test_made_up_ids_above_the_newest_cost_at_most_one_connection), a wrong secret."""
+    test_made_up_ids_above_the_newest_are_refused_while_a_valid_token_is_served), a wrong
+    secret."""
     account, token_id = owner.token.split("_")[1:3]
     return [
         {},

@@ -19,6 +19,8 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     db_pool_timeout: float = 2.0
     log_level: str = "INFO"
+    # /metrics answers only `Authorization: Bearer <this>`; unset, it is 404.
+    metrics_token: str | None = None
     # The HTTP edge (see edge.py and docs/operations.md).
     max_header_bytes: int = Field(default=16 * 1024, ge=1024)
     header_timeout_seconds: float = Field(default=5.0, gt=0)
