@@ -12,6 +12,8 @@ import hmac
 import secrets
 import time
 from collections import OrderedDict
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -92,7 +94,8 @@ class TokenCache:
 class TokenDirectory:
     """The first bytes of every issued token's secret hash, by token id (ids are never reused),
     so a made-up id or a wrong secret is refused without the database. Ids above the newest it
-    knows are learnt with one query when a request names one."""
+    knows are learnt with one query when a request names one (and all of them when the worker
+    starts)."""
 
     PREFIX = 8
 
@@ -111,11 +114,15 @@ class TokenDirectory:
             and self._prefixes[start : start + self.PREFIX] == (secret_hash[: self.PREFIX])
         )
 
-    async def learn(self, request: Request, token_id: int) -> None:
+    async def learn(
+        self, connect: Callable[[], AbstractAsyncContextManager[Connection]], *, beyond: int = 0
+    ) -> None:
+        """Learn the tokens issued since the newest known; a request for an id above it
+        passes `beyond`, and asks nothing if another request learnt that id meanwhile."""
         async with self._learning:
-            if token_id <= self.newest:  # learnt while this request waited
+            if beyond and beyond <= self.newest:
                 return
-            async with pooled(request) as conn:
+            async with connect() as conn:
                 rows = await repository.token_prefixes(conn, after=self.newest, length=self.PREFIX)
             for found_id, prefix in rows:
                 self._prefixes.extend(bytes(found_id * self.PREFIX - len(self._prefixes)))
@@ -144,7 +151,7 @@ async def _verified(request: Request, token: str) -> asyncpg.Record:
     else:
         directory: TokenDirectory = request.app.state.token_directory
         if token_id > directory.newest:
-            await directory.learn(request, token_id)
+            await directory.learn(lambda: pooled(request), beyond=token_id)
         if not directory.may_match(token_id, secret_hash):
             raise Unauthorized("Invalid token")
         async with pooled(request) as conn:

@@ -19,6 +19,10 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     db_pool_timeout: float = 2.0
     log_level: str = "INFO"
+    # Absolute links (v2 pagination) start with PUBLIC_BASE_URL; without it, with the request's
+    # host if it is one of ALLOWED_HOSTS (comma-separated; default: HOST and localhost).
+    public_base_url: str | None = None
+    allowed_hosts: str = ""
     # /metrics answers only `Authorization: Bearer <this>`; unset, it is 404.
     metrics_token: str | None = None
     # The HTTP edge (see edge.py and docs/operations.md).
@@ -44,6 +48,10 @@ class Settings(BaseSettings):
     # Per-account rate limit as Harvest v1 had (e.g. 100 per 15 s); 0 requests turns it off.
     rate_limit_requests: int = Field(default=0, ge=0)
     rate_limit_window_seconds: int = Field(default=15, ge=1)
+
+    def link_hosts(self) -> set[str]:
+        given = {host.strip().lower() for host in self.allowed_hosts.split(",") if host.strip()}
+        return given or {self.host.lower(), "localhost", "127.0.0.1", "::1"}
 
 
 @lru_cache

@@ -76,6 +76,10 @@ async def _keep_up(app: FastAPI, url: str, settings: Settings) -> None:
     """In the background: connect (if the database was down at start), then housekeeping."""
     if app.state.pool is None:
         app.state.pool = await connect_with_backoff(url, settings)
+    try:  # so that a flood of made-up tokens finds every id known (else the first one asks)
+        await app.state.token_directory.learn(app.state.pool.acquire)
+    except Exception as exc:
+        logger.warning("token ids not loaded at start (%r); loaded on first use", exc)
     await purge_expired_keys(app.state.pool, every=settings.idempotency_purge_interval_seconds)
 
 
