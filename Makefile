@@ -5,7 +5,7 @@ PYTHON ?= python3
 # The embedded PostgreSQL wheel wants a runtime dir; give it one when the shell has none.
 export XDG_RUNTIME_DIR ?= /tmp/runtime-$(shell id -u)
 
-.PHONY: install run test lint format bench clean jepsen fuzz
+.PHONY: install run test test-citus lint format bench clean jepsen fuzz
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ run: install
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The suite again on a throwaway 3-node Citus cluster (see scripts/citus-cluster.sh and
+# docs/scale-out.md); without ../shared/tools/citus it says so and passes.
+test-citus: install
+	bash scripts/citus-cluster.sh $(BIN)/pytest $(PYTEST_ARGS)
 
 # The invariant test at scale: 10,000 random operations from 32 clients; prints its figures.
 jepsen: install

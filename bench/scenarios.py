@@ -73,7 +73,7 @@ def post_payments_at_rate(
         "seconds": seconds,
         # As many as the other runs: a request due while all are busy waits in the generator,
         # and that wait counts. Twice as many (more than the workers' pools hold) once gave p99
-        # 194-242 ms against 35-84 ms; measured again, the gap was small (README, Performance).
+        # 194-242 ms against 35-84 ms; measured again, the gap was small (docs/performance.md).
         "connections": target.connections,
         "method": "POST",
         "paths": [f"/invoices/{i}/payments" for i in invoice_ids],

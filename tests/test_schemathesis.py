@@ -32,7 +32,7 @@ values = {payment_ids}
 expected-statuses = ["2xx", 401, 403, 404, 409, 429]
 
 # Plus 422 where a rule no schema can state refuses a valid body (overpaid, illegal transition,
-# number taken, key reused, cursor not ours, `from` after `to`): see README, Fuzzing.
+# number taken, key reused, cursor not ours, `from` after `to`): see docs/testing.md, Fuzzing.
 [[operations]]
 include-operation-id = [
     "createInvoice", "updateInvoice", "deleteInvoice", "invoiceMarkAsSent",

@@ -198,14 +198,14 @@ class Event(SQLModel, table=True):
     __tablename__ = "events"
     __table_args__ = (
         UniqueConstraint("account_id", "invoice_id", "sequence", name="uq_events_invoice_sequence"),
-        Index("ix_events_feed", "account_id", "ordering_xid", "id"),
+        Index("ix_events_feed", "account_id", "position", "id"),
     )
 
     account_id: int = Field(sa_column=_account_id())
     id: int | None = Field(default=None, sa_column=_id())
-    # The feed's order: the writing transaction's id, or the invoice's previous event's when
-    # greater, so that per-invoice order holds and a reader never skips a late commit.
-    ordering_xid: int = Field(sa_column=Column(BigInteger, nullable=False))
+    # The feed's order: the account's events numbered in commit order (see `event_feeds`).
+    # Events from before 0009 keep their transaction id here; the ids after them are higher.
+    position: int = Field(sa_column=Column(BigInteger, nullable=False))
     type: str = Field(sa_column=Column(Text, nullable=False))
     # No foreign key to the invoice: events are history and outlive what they describe.
     invoice_id: int = Field(sa_column=Column(BigInteger, nullable=False))
@@ -217,6 +217,17 @@ class Event(SQLModel, table=True):
     state: str = Field(sa_column=Column(Text, nullable=False))
     currency: str = Field(sa_column=Column(String(3), nullable=False))
     created_at: datetime = Field(sa_column=_created_at())
+
+
+class EventFeed(SQLModel, table=True):
+    """One row per account with events: the position of its newest event, locked by the
+    transaction that takes the next ones until it ends (see `events/repository.py`)."""
+
+    __tablename__ = "event_feeds"
+    __table_args__ = (ForeignKeyConstraint(["account_id"], ["accounts.id"]),)
+
+    account_id: int = Field(sa_column=_account_id())
+    last_position: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
 class WebhookSubscription(SQLModel, table=True):

@@ -11,7 +11,7 @@ import pytest
 from payments_service.auth import Caller
 from payments_service.payments import service as payments
 from payments_service.payments.schemas import PaymentCreate
-from tests.conftest import Account, create_invoice, paid, payment_xml, snapshot
+from tests.conftest import LOCK_WAITERS, Account, create_invoice, paid, payment_xml, snapshot
 from tests.v2.conftest import v2_headers
 
 JSON = {"Accept": "application/json"}
@@ -180,8 +180,17 @@ def payment(amount: str) -> PaymentCreate:
     return PaymentCreate.model_validate({"paid_at": "2008-02-14", "amount": amount})
 
 
-async def test_an_event_committed_late_is_not_skipped_by_a_reader_who_read_past_it(
-    client: httpx.AsyncClient, owner: Account, database_url: str
+async def waiting_for_a_lock(db: asyncpg.Pool) -> None:
+    """Until some statement waits for a row lock (on a cluster: on any node)."""
+    for _ in range(1200):
+        if await db.fetchval(LOCK_WAITERS):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("no statement waited for a lock")
+
+
+async def test_a_change_waits_for_an_earlier_one_so_a_reader_cannot_read_past_an_uncommitted_event(
+    client: httpx.AsyncClient, owner: Account, database_url: str, db: asyncpg.Pool
 ) -> None:
     slow_invoice = await create_invoice(client, owner, number="slow")
     fast_invoice = await create_invoice(client, owner, number="fast")
@@ -193,12 +202,15 @@ async def test_an_event_committed_late_is_not_skipped_by_a_reader_who_read_past_
         await payments.record_payment(
             conn, caller=caller_of(owner), invoice_id=slow_invoice, data=payment("1.00")
         )
-        await paid(client, owner, fast_invoice, "2.00")
+        fast = asyncio.create_task(paid(client, owner, fast_invoice, "2.00"))
 
-        # The fast payment committed, but a slower transaction that started first is running:
-        # the feed holds back until it ends, so a cursor cannot move past its event.
+        # The fast payment, on another invoice, queues behind the slow one's events: the feed
+        # shows neither until the slow one commits, then both, in commit order.
+        await waiting_for_a_lock(db)
+        assert not fast.done()
         assert await feed(client, owner, after=seen[-1]["cursor"]) == []
         await slow.commit()
+        await fast
     finally:
         await conn.close()
 
@@ -207,6 +219,28 @@ async def test_an_event_committed_late_is_not_skipped_by_a_reader_who_read_past_
         ("payment.created", slow_invoice),
         ("payment.created", fast_invoice),
     ]
+
+
+async def test_a_rolled_back_change_leaves_no_gap_in_the_feed(
+    client: httpx.AsyncClient, owner: Account, database_url: str
+) -> None:
+    invoice_id = await create_invoice(client, owner)
+    conn = await asyncpg.connect(database_url)
+    try:
+        rolled_back = conn.transaction()
+        await rolled_back.start()
+        await payments.record_payment(
+            conn, caller=caller_of(owner), invoice_id=invoice_id, data=payment("1.00")
+        )
+        await rolled_back.rollback()
+    finally:
+        await conn.close()
+    await paid(client, owner, invoice_id, "2.00")
+
+    events = await feed(client, owner)
+    positions = [int(e["cursor"].split("-")[0]) for e in events]
+    assert positions == list(range(positions[0], positions[0] + len(events)))
+    assert [(e["sequence"], e["payment_amount"]) for e in events[-1:]] == [(3, 2)]
 
 
 async def test_feed_order_follows_each_invoices_sequence_even_when_transaction_ids_do_not(

@@ -7,7 +7,7 @@ import subprocess
 import asyncpg
 import httpx
 
-from tests.conftest import create_invoice, make_account, payment_xml, start_server
+from tests.conftest import LOCK_WAITERS, create_invoice, make_account, payment_xml, start_server
 from tests.contract.checker import ContractChecker
 
 
@@ -24,7 +24,11 @@ async def test_sigterm_lets_the_request_in_flight_finish_refuses_new_ones_and_cl
             locked = blocker.transaction()
             await locked.start()
             # The invoice row is held, so the payment below waits inside its transaction.
-            await blocker.execute("SELECT 1 FROM invoices WHERE id = $1 FOR UPDATE", invoice_id)
+            await blocker.execute(
+                "SELECT 1 FROM invoices WHERE account_id = $1 AND id = $2 FOR UPDATE",
+                account.id,
+                invoice_id,
+            )
             in_flight = asyncio.ensure_future(
                 http.post(
                     f"/invoices/{invoice_id}/payments",
@@ -33,9 +37,7 @@ async def test_sigterm_lets_the_request_in_flight_finish_refuses_new_ones_and_cl
                 )
             )
             for _ in range(600):
-                waiting = await db.fetchval(
-                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                )
+                waiting = await db.fetchval(LOCK_WAITERS)
                 if waiting:
                     break
                 await asyncio.sleep(0.05)

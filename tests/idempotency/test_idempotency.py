@@ -120,7 +120,11 @@ async def test_the_same_key_while_the_first_request_runs_is_409(
     invoice_id = await create_invoice(client, owner, amount="100.00")
     async with db.acquire() as blocker, blocker.transaction():
         # Hold the invoice row, so the first request waits inside its transaction, key held.
-        await blocker.execute("SELECT 1 FROM invoices WHERE id = $1 FOR UPDATE", invoice_id)
+        await blocker.execute(
+            "SELECT 1 FROM invoices WHERE account_id = $1 AND id = $2 FOR UPDATE",
+            owner.id,
+            invoice_id,
+        )
         first = pay(client, owner, invoice_id, "30.00", "slow")
         for _ in range(1000):
             if await db.fetchval("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"):

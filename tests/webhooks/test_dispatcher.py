@@ -20,12 +20,12 @@ from tests.webhooks.conftest import Receiver, eventually, nothing_owed, run_unti
 
 JSON = {"Accept": "application/json"}
 MakeDispatcher = Callable[..., Awaitable[Dispatcher]]
-README = Path(__file__).parents[2] / "README.md"
+WEBHOOKS_PAGE = Path(__file__).parents[2] / "docs" / "webhooks.md"
 
 
-def readme_verify() -> Callable[[str, str, bytes], bool]:
-    """The `verify` function the README gives consumers, run as they would copy it."""
-    section = README.read_text().split("**Signature.**", 1)[1]
+def documented_verify() -> Callable[[str, str, bytes], bool]:
+    """The `verify` function docs/webhooks.md gives consumers, run as they would copy it."""
+    section = WEBHOOKS_PAGE.read_text().split("**Signature.**", 1)[1]
     code = section.split("```python\n", 1)[1].split("```", 1)[0]
     namespace: dict[str, Any] = {}
     exec(code, namespace)
@@ -80,7 +80,7 @@ async def test_each_event_reaches_the_subscriber_signed_and_as_the_feed_shows_it
         "payment.created",
         "invoice.paid",
     ]
-    verify = readme_verify()
+    verify = documented_verify()
     for request in receiver.requests:
         signature = request.headers["payments-signature"]
         assert verify(webhook["secret"], signature, request.body)

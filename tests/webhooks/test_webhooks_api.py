@@ -70,7 +70,8 @@ async def test_a_subscription_is_owed_the_events_after_it_was_made_until_it_is_r
     shown = await client.get(f"/webhooks/{webhook['id']}", headers={**owner.auth, **JSON})
     assert shown.json()["webhook"]["pending_deliveries"] == 1
     owed = await db.fetch(
-        "SELECT e.type, e.invoice_id FROM webhook_deliveries JOIN events e ON e.id = event_id"
+        "SELECT e.type, e.invoice_id FROM webhook_deliveries d "
+        "JOIN events e ON e.account_id = d.account_id AND e.id = d.event_id"
     )
     assert [tuple(r) for r in owed] == [("invoice.created", 2)]
 

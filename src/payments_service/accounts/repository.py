@@ -1,5 +1,8 @@
 """SQL for accounts, users and API tokens."""
 
+import math
+import time
+
 import asyncpg
 
 from payments_service.database import Connection
@@ -116,7 +119,9 @@ async def count_request(
     """Count one request in the account's current rate-limit window: (requests in it so far,
     seconds until it ends). Windows are aligned on the database's clock, the same for every
     worker; a request of a later window starts it afresh, and one that computed its window just
-    before another request opened the next one counts in the newer window."""
+    before another request opened the next one counts in the newer window. The seconds left
+    are reckoned on this process's clock (Citus allows no clock in a RETURNING), at most a
+    window."""
     row = await conn.fetchrow(
         """
         INSERT INTO rate_limit_windows AS w (account_id, window_start, hits)
@@ -124,10 +129,11 @@ async def count_request(
         ON CONFLICT (account_id) DO UPDATE SET
             hits = CASE WHEN excluded.window_start > w.window_start THEN 1 ELSE w.hits + 1 END,
             window_start = greatest(w.window_start, excluded.window_start)
-        RETURNING w.hits, ceil(extract(epoch FROM w.window_start - now()) + $2::int)::int
+        RETURNING w.hits, w.window_start
         """,
         account_id,
         window_seconds,
     )
     assert row is not None
-    return row[0], row[1]
+    left = math.ceil(row["window_start"].timestamp() + window_seconds - time.time())
+    return row["hits"], min(left, window_seconds)

@@ -1,8 +1,8 @@
 """Examples for the OpenAPI document, keyed by the schema they illustrate.
 
 The payment examples are the source document's (Harvest v1 "Invoice Payments"), plus the
-`updated-at` this service adds; the invoice ones are the README's. The JSON examples are
-derived from these, so each example exists once.
+`updated-at` this service adds; the invoice ones are the README's curl session's. The JSON
+examples are derived from these, so each example exists once.
 """
 
 PAYMENT = """<payment>

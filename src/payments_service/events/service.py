@@ -29,17 +29,19 @@ async def emit(
 ) -> None:
     """Record `change` to `invoice` (its row after the change; `before` its state before) when
     the balance did not change; `save_ledger` records those that do."""
-    await repository.insert(
+    await repository.record(
         conn,
         account_id=account_id,
         invoice=invoice,
         types=event_types(change, before, invoice["state"]),
+        payment_id=None,
+        payment_amount=None,
     )
 
 
 def with_cursor(event: asyncpg.Record) -> dict[str, Any]:
     """The event as the feed and webhooks show it: with its cursor."""
-    return {**event, "cursor": f"{event['ordering_xid']}-{event['id']}"}
+    return {**event, "cursor": f"{event['position']}-{event['id']}"}
 
 
 def parse_cursor(text: str | None) -> tuple[int, int]:

@@ -46,7 +46,8 @@ async def save(
         VALUES ($1, $2, $3, $4, $5::jsonb, $6, now() + $7)
         ON CONFLICT (account_id, key) DO UPDATE SET request_hash = excluded.request_hash,
             status_code = excluded.status_code, headers = excluded.headers,
-            body = excluded.body, created_at = now(), expires_at = excluded.expires_at
+            body = excluded.body, created_at = excluded.created_at,
+            expires_at = excluded.expires_at
         """,
         account_id,
         key,

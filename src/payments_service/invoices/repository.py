@@ -172,20 +172,8 @@ def ledger_args(ledger: Ledger) -> tuple[object, ...]:
     return (ledger.amount, ledger.due_amount, ledger.state.value, ledger.sent_at, ledger.closed_at)
 
 
-# What `events.recorded` reads of the changed invoice.
-EVENT_COLUMNS = "account_id, id, amount, due_amount, state, currency"
-
-
-# The new balance ($3-$7) and the change's events ($8-$10), in one statement (built once).
-_SAVED_EVENTS = events.recorded(
-    invoice="invoice", types="$8", payment_id="$9::bigint", payment_amount="$10::numeric"
-)
 SAVE_LEDGER = f"""
-    WITH invoice AS (
-        UPDATE invoices SET {set_ledger(3)} WHERE account_id = $1 AND id = $2
-        RETURNING account_id, {COLUMNS}
-    ), {_SAVED_EVENTS}
-    SELECT {COLUMNS} FROM invoice
+    UPDATE invoices SET {set_ledger(3)} WHERE account_id = $1 AND id = $2 RETURNING {COLUMNS}
 """
 
 
@@ -199,17 +187,17 @@ async def save_ledger(
     payment_id: int | None,
     payment_amount: Decimal | None,
 ) -> asyncpg.Record:
-    """Store the new balance and record the change's events, in one statement."""
-    row = await conn.fetchrow(
-        SAVE_LEDGER,
-        account_id,
-        invoice_id,
-        *ledger_args(ledger),
-        event_types,
-        payment_id,
-        payment_amount,
-    )
+    """Store the new balance and record the change's events."""
+    row = await conn.fetchrow(SAVE_LEDGER, account_id, invoice_id, *ledger_args(ledger))
     assert row is not None  # the caller holds the row locked
+    await events.record(
+        conn,
+        account_id=account_id,
+        invoice=row,
+        types=event_types,
+        payment_id=payment_id,
+        payment_amount=payment_amount,
+    )
     return row
 
 

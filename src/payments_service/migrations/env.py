@@ -7,7 +7,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 
-from payments_service import models  # noqa: F401  (registers the tables)
+from payments_service import citus, models  # noqa: F401  (models registers the tables)
 from payments_service.config import get_settings
 from payments_service.database import database_url, sqlalchemy_url
 
@@ -20,7 +20,12 @@ def _url() -> str:
 
 
 def _migrate(connection: Connection) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata)
+    citus.prepare(connection)
+    # One transaction per migration: Citus refuses to distribute a table in the transaction that
+    # created it and others with DDL on them ("parallel DDL access").
+    context.configure(
+        connection=connection, target_metadata=target_metadata, transaction_per_migration=True
+    )
     with context.begin_transaction():
         context.run_migrations()
 

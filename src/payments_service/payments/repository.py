@@ -7,7 +7,6 @@ from decimal import Decimal
 import asyncpg
 
 from payments_service.database import Connection
-from payments_service.events import repository as events
 from payments_service.invoices import repository as invoices
 from payments_service.ledger import Ledger
 
@@ -25,11 +24,12 @@ LIVE_FILTER = """account_id = $1 AND invoice_id = $2 AND deleted_at IS NULL
 # id, not by $2: estimated alike for every invoice, PostgreSQL keeps one generic plan for the
 # prepared statement. A plain join lets it estimate per invoice, and once one invoice holds many
 # payments it plans every execution anew (measured: 80 -> 190 us of database CPU per list at
-# 10^5 payments; this form stays at about 100 either way).
+# 10^5 payments; this form stays at about 100 either way). The account is $1 in both, so that
+# Citus sees one shard.
 LIST_LIVE = f"""
     SELECT {JOINED_COLUMNS} FROM invoices AS i LEFT JOIN LATERAL (
         SELECT {COLUMNS} FROM payments
-        WHERE account_id = i.account_id AND invoice_id = i.id AND deleted_at IS NULL AND id > $3
+        WHERE account_id = $1 AND invoice_id = i.id AND deleted_at IS NULL AND id > $3
         ORDER BY id LIMIT $4
     ) AS p ON true
     WHERE i.account_id = $1 AND i.id = $2 AND i.deleted_at IS NULL ORDER BY p.id
@@ -125,25 +125,13 @@ async def has_live_transaction(
     return found
 
 
-# The payment, the invoice's new balance ($9-$13) and the change's events ($14), in one statement
-# (built once: it is on every payment's path).
-_PAYMENT_EVENTS = events.recorded(
-    invoice="invoice", types="$14", payment_id="(SELECT id FROM payment)", payment_amount="$3"
-)
-INSERT_WITH_BALANCE = f"""
-    WITH payment AS (
-        INSERT INTO payments (account_id, invoice_id, amount, paid_at, notes, recorded_by,
-            recorded_by_email, transaction_id)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-        ON CONFLICT (account_id, invoice_id, transaction_id)
-            WHERE transaction_id IS NOT NULL AND deleted_at IS NULL DO NOTHING
-        RETURNING {COLUMNS}
-    ), invoice AS (
-        UPDATE invoices SET {invoices.set_ledger(9)}
-        WHERE account_id = $1 AND id = $2 AND EXISTS (SELECT FROM payment)
-        RETURNING {invoices.EVENT_COLUMNS}
-    ), {_PAYMENT_EVENTS}
-    SELECT {COLUMNS} FROM payment
+INSERT = f"""
+    INSERT INTO payments (account_id, invoice_id, amount, paid_at, notes, recorded_by,
+        recorded_by_email, transaction_id)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+    ON CONFLICT (account_id, invoice_id, transaction_id)
+        WHERE transaction_id IS NOT NULL AND deleted_at IS NULL DO NOTHING
+    RETURNING {COLUMNS}
 """
 
 
@@ -161,11 +149,11 @@ async def insert(
     ledger: Ledger,
     event_types: Sequence[str],
 ) -> asyncpg.Record | None:
-    """The new payment, stored with the invoice's new balance (`ledger`) and the change's events
-    in one statement; None, and nothing written, when a live payment on the invoice has this
-    transaction id. The caller holds the invoice row locked."""
-    return await conn.fetchrow(
-        INSERT_WITH_BALANCE,
+    """The new payment, stored with the invoice's new balance (`ledger`) and the change's
+    events; None, and nothing written, when a live payment on the invoice has this transaction
+    id. The caller holds the invoice row locked."""
+    payment = await conn.fetchrow(
+        INSERT,
         account_id,
         invoice_id,
         amount,
@@ -174,9 +162,18 @@ async def insert(
         recorded_by,
         recorded_by_email,
         transaction_id,
-        *invoices.ledger_args(ledger),
-        event_types,
     )
+    if payment is not None:
+        await invoices.save_ledger(
+            conn,
+            account_id=account_id,
+            invoice_id=invoice_id,
+            ledger=ledger,
+            event_types=event_types,
+            payment_id=payment["id"],
+            payment_amount=amount,
+        )
+    return payment
 
 
 async def soft_delete(

@@ -5,15 +5,16 @@ import asyncpg
 from payments_service.database import Connection
 from payments_service.events.repository import COLUMNS as EVENT_COLUMNS
 
+# Used where $1 is the account (named as such, not as s.account_id, so Citus sees one shard).
 SUBSCRIPTION = """s.id, s.url, s.created_at,
     (SELECT count(*) FROM webhook_deliveries d
-     WHERE d.account_id = s.account_id AND d.subscription_id = s.id AND d.state = 'pending')
+     WHERE d.account_id = $1 AND d.subscription_id = s.id AND d.state = 'pending')
      AS pending_deliveries,
     (SELECT count(*) FROM webhook_deliveries d
-     WHERE d.account_id = s.account_id AND d.subscription_id = s.id AND d.state = 'dead')
+     WHERE d.account_id = $1 AND d.subscription_id = s.id AND d.state = 'dead')
      AS dead_deliveries,
     (SELECT d.last_error FROM webhook_deliveries d
-     WHERE d.account_id = s.account_id AND d.subscription_id = s.id AND d.last_error IS NOT NULL
+     WHERE d.account_id = $1 AND d.subscription_id = s.id AND d.last_error IS NOT NULL
      ORDER BY d.invoice_id, d.sequence LIMIT 1) AS last_error"""
 
 # A per-subscription session lock: one dispatcher at a time sends to a subscriber.
@@ -182,7 +183,7 @@ async def failed(
         """
         UPDATE webhook_deliveries SET attempts = attempts + 1,
             next_attempt_at = now() + make_interval(secs => $3), last_error = $4,
-            failing_since = coalesce(failing_since, now())
+            failing_since = least(failing_since, now())  -- the first failure's time
         WHERE account_id = $1 AND id = $2
         """,
         account_id,

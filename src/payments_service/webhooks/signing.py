@@ -1,5 +1,5 @@
 """Webhook signatures: HMAC-SHA256 over `"<timestamp>.<body>"`, sent as
-`Payments-Signature: t=<unix seconds>,v1=<hex digest>`. Receivers verify it as the README and
+`Payments-Signature: t=<unix seconds>,v1=<hex digest>`. Receivers verify it as docs/webhooks.md and
 examples/webhook_receiver.py show."""
 
 import hashlib
