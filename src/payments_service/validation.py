@@ -36,8 +36,10 @@ def _amount(value: Any) -> Decimal:
 
 
 # Dates and datetimes outside these are refused: PostgreSQL would store date.min and date.max
-# as -infinity and infinity, and a time zone can push the year past 9999 in UTC.
+# as -infinity and infinity, and a time zone can push the year past 9999 in UTC. The document
+# says so with a pattern on the year.
 EARLIEST, LATEST = date(1000, 1, 1), date(9998, 12, 31)
+YEAR_PATTERN = "^(1[0-9]{3}|[2-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])"
 
 
 def in_range(day: date) -> date:
@@ -96,8 +98,16 @@ PositiveAmount = Annotated[
 NonNegativeAmount = Annotated[
     Decimal, BeforeValidator(_amount), Field(ge=0), _amount_schema("minimum", AMOUNT_TEXT)
 ]
-UtcDateTime = Annotated[datetime, BeforeValidator(_datetime)]
-Date = Annotated[date, BeforeValidator(_date)]
+UtcDateTime = Annotated[
+    datetime,
+    BeforeValidator(_datetime),
+    WithJsonSchema({"type": "string", "format": "date-time", "pattern": f"{YEAR_PATTERN}-"}),
+]
+Date = Annotated[
+    date,
+    BeforeValidator(_date),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": f"{YEAR_PATTERN}-"}),
+]
 Text = Annotated[
     str,
     BeforeValidator(_text),

@@ -20,7 +20,14 @@ from pydantic import (
 )
 
 from payments_service.money import CURRENCIES, is_currency
-from payments_service.validation import Date, NonNegativeAmount, Text, UtcDateTime, in_range
+from payments_service.validation import (
+    YEAR_PATTERN,
+    Date,
+    NonNegativeAmount,
+    Text,
+    UtcDateTime,
+    in_range,
+)
 
 MAX_BIGINT = 2**63 - 1
 
@@ -55,7 +62,7 @@ Currency = Annotated[CurrencyCode, BeforeValidator(_currency)]
 CompactDate = Annotated[
     date,
     BeforeValidator(_compact_date),
-    WithJsonSchema({"type": "string", "pattern": f"^{COMPACT_DATE}$"}),
+    WithJsonSchema({"type": "string", "pattern": f"{YEAR_PATTERN}[0-9]{{4}}$"}),
 ]
 
 
