@@ -5,7 +5,7 @@ PYTHON ?= python3
 # The embedded PostgreSQL wheel wants a runtime dir; give it one when the shell has none.
 export XDG_RUNTIME_DIR ?= /tmp/runtime-$(shell id -u)
 
-.PHONY: install run test test-citus lint format bench clean jepsen fuzz
+.PHONY: install run test test-citus lint format bench clean jepsen fuzz clients
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,31 @@ fuzz: install
 	SCHEMATHESIS_MAX_EXAMPLES=$${SCHEMATHESIS_MAX_EXAMPLES:-100} \
 		$(BIN)/pytest -q -s tests/test_schemathesis.py
 
+# Published Harvest clients and connectors against a live local service (docs/harvest-clients.md):
+# each installed once, pinned (tests/clients/pins/), in its own environment under .clients/.
+# Installing needs PyPI and npm; the runs use loopback only. airbyte-source-harvest needs
+# Python 3.10 (its CDK does not import on 3.11).
+CLIENTS := .clients
+PY_CLIENTS := tap-harvest airbyte-source-harvest tapioca-harvest python-harvest-redux harvest-api-client
+AIRBYTE_PYTHON ?= python3.10
+
+$(CLIENTS)/airbyte-source-harvest/.installed: CLIENT_PYTHON = $(AIRBYTE_PYTHON)
+$(CLIENTS)/%/.installed: tests/clients/pins/%.txt
+	rm -rf $(CLIENTS)/$*
+	$(or $(CLIENT_PYTHON),$(PYTHON)) -m venv $(CLIENTS)/$*
+	$(CLIENTS)/$*/bin/pip install -q --no-deps -r $<
+	touch $@
+
+$(CLIENTS)/harvest-v2/.installed: tests/clients/pins/harvest-v2/package.json tests/clients/pins/harvest-v2/package-lock.json
+	rm -rf $(CLIENTS)/harvest-v2
+	mkdir -p $(CLIENTS)/harvest-v2
+	cp $^ $(CLIENTS)/harvest-v2/
+	npm ci --prefix $(CLIENTS)/harvest-v2 --no-audit --no-fund
+	touch $@
+
+clients: install $(foreach client,$(PY_CLIENTS) harvest-v2,$(CLIENTS)/$(client)/.installed)
+	HARVEST_CLIENTS=$(CLIENTS) $(BIN)/pytest -q tests/clients $(PYTEST_ARGS)
+
 lint: install
 	$(BIN)/ruff check src tests $(wildcard bench) $(wildcard examples)
 	$(BIN)/ruff format --check src tests $(wildcard bench) $(wildcard examples)
@@ -50,4 +75,4 @@ bench: install
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(CLIENTS) .pytest_cache .ruff_cache

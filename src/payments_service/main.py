@@ -30,6 +30,7 @@ from payments_service.observability.middleware import ObservabilityMiddleware
 from payments_service.observability.router import router as observability_router
 from payments_service.payments.router import router as payments_router
 from payments_service.rate_limit import FailedAuthLimit
+from payments_service.trailing_slash import TrailingSlashMiddleware
 from payments_service.v2.router import router as v2_router
 from payments_service.validation import problem_of
 from payments_service.webhooks.dispatcher import dispatch
@@ -142,5 +143,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Innermost: the payment routes skip the router stack, after the body limit and logging.
     app.add_middleware(DirectRoutes, routes=payments_router.routes, handlers=app.exception_handlers)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(ObservabilityMiddleware)  # outermost: sees every response
+    app.add_middleware(ObservabilityMiddleware)  # sees every response
+    app.add_middleware(TrailingSlashMiddleware)  # outermost: all of the app sees one path
     return app

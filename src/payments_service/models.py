@@ -44,6 +44,10 @@ def _created_at() -> Column[datetime]:
     return Column(DateTime(timezone=True), nullable=False, server_default=func.now())
 
 
+def _display(default: str) -> Column[str]:
+    return Column(Text, nullable=False, server_default=text(f"'{default}'"))
+
+
 class Account(SQLModel, table=True):
     __tablename__ = "accounts"
 
@@ -54,6 +58,11 @@ class Account(SQLModel, table=True):
     )
     is_active: bool = Field(sa_column=Column(Boolean, nullable=False, server_default=text("true")))
     created_at: datetime = Field(sa_column=_created_at())
+    # How v2's company shows money (Harvest's defaults until set).
+    currency_code_display: str = Field(sa_column=_display("iso_code_none"))
+    currency_symbol_display: str = Field(sa_column=_display("symbol_before"))
+    decimal_symbol: str = Field(sa_column=_display("."))
+    thousands_separator: str = Field(sa_column=_display(","))
 
 
 class User(SQLModel, table=True):
@@ -92,6 +101,11 @@ class Invoice(SQLModel, table=True):
     __tablename__ = "invoices"
     __table_args__ = (
         ForeignKeyConstraint(["account_id"], ["accounts.id"]),
+        ForeignKeyConstraint(
+            ["account_id", "created_by_id"],
+            ["users.account_id", "users.id"],
+            name="fk_invoices_created_by",
+        ),
         # A number is unique among an account's live invoices: a deleted one frees its number.
         Index(
             "uq_invoices_account_number",
@@ -128,6 +142,11 @@ class Invoice(SQLModel, table=True):
     period_end: date | None = Field(default=None, sa_column=Column(Date))
     sent_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     closed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    # When it became paid: the paid_at of the payment that settled it (None unless paid).
+    paid_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    # The user whose token created it, and their name then (None: created before 0010).
+    created_by_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    created_by: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime = Field(sa_column=_created_at())
     updated_at: datetime = Field(sa_column=_created_at())
     # Soft delete: the (soft-deleted) payments that once paid it still reference the row.

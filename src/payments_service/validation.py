@@ -1,6 +1,7 @@
 """Field types for request bodies, and turning pydantic's complaints into 422 problems."""
 
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
@@ -118,13 +119,19 @@ Text = Annotated[
 M = TypeVar("M", bound=BaseModel)
 
 
-def single_valued_query(request: Request) -> None:
-    """A query parameter given twice is refused: which one would count is anyone's guess."""
-    seen: set[str] = set()
-    for name, _ in request.query_params.multi_items():
-        if name in seen:
-            raise Unprocessable(f"{name} is given twice", code="duplicate_field", field=name)
-        seen.add(name)
+def single_valued_query(model: type[BaseModel]) -> Callable[[Request], None]:
+    """A dependency refusing a parameter of `model` given twice in the query: which one would
+    count is anyone's guess. Other parameters are ignored, as Harvest ignores them."""
+    known = {field.alias or name for name, field in model.model_fields.items()}
+
+    def check(request: Request) -> None:
+        seen: set[str] = set()
+        for name, _ in request.query_params.multi_items():
+            if name in seen and name in known:
+                raise Unprocessable(f"{name} is given twice", code="duplicate_field", field=name)
+            seen.add(name)
+
+    return check
 
 
 def validate(model: type[M], data: dict[str, Any]) -> M:
@@ -140,7 +147,5 @@ def problem_of(error: Any, *, skip: int = 0) -> Problem:
     field = str(loc[0]) if loc else None
     if error["type"] == "missing":
         return Problem("required", f"{field} is required", field)
-    if error["type"] == "extra_forbidden":
-        return Problem("unknown_parameter", f"{field} is not a known parameter", field)
     message = str(error["msg"]).removeprefix("Value error, ")
     return Problem("invalid", f"{field} {message}" if field else message, field)

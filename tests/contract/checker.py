@@ -18,6 +18,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from starlette.routing import Match
 
 from payments_service.contract.xml_data import from_xml
+from payments_service.trailing_slash import canonical
 
 # FastAPI's own pages: they describe the document, they are not in it.
 DOCUMENTATION_PAGES = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
@@ -42,7 +43,7 @@ class ContractChecker:
         self.check(response)
 
     def check(self, response: httpx.Response) -> None:
-        method, path = response.request.method, response.request.url.path
+        method, path = response.request.method, canonical(response.request.url.path)
         route = self._route(method, path)
         if route is None:  # no such path (404) or method (405): still the error format
             errors = V2_ERRORS if path.startswith("/v2/") else ERRORS

@@ -2,6 +2,7 @@
 
 import json
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -27,9 +28,17 @@ async def v2_post(
 
 
 @pytest.fixture(scope="session")
-def harvest_spec_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def harvest_spec() -> dict[str, Any]:
+    """Harvest's v2 description, in-scope paths only."""
+    return in_scope_spec()
+
+
+@pytest.fixture(scope="session")
+def harvest_spec_file(
+    tmp_path_factory: pytest.TempPathFactory, harvest_spec: dict[str, Any]
+) -> Path:
     """Harvest's v2 description, in-scope paths only, as JSON (YAML's integer status keys
     are not valid OpenAPI once parsed; JSON writes them as strings)."""
     path = tmp_path_factory.mktemp("harvest-spec") / "harvest-v2-in-scope.json"
-    path.write_text(json.dumps(in_scope_spec()))
+    path.write_text(json.dumps(harvest_spec))
     return path

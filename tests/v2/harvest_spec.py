@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SPEC = Path(os.environ.get("HARVEST_V2_SPEC", ROOT.parent / "shared/spec/harvest-v2-openapi.yaml"))
 
 IN_SCOPE = {
+    "/company": ["get"],
     "/invoices": ["get"],
     "/invoices/{invoiceId}": ["get"],
     "/invoices/{invoiceId}/messages": ["post"],

@@ -167,3 +167,52 @@ async def test_bad_list_parameters_are_422(
     response = await v2_invoices(client, owner, **params)
     assert response.status_code == 422
     assert response.json()["code"] == 422
+
+
+async def test_an_invoice_names_its_creator_and_when_it_became_paid(
+    client: httpx.AsyncClient, owner: Account, db: asyncpg.Pool
+) -> None:
+    invoice_id = await create_invoice(client, owner)
+    fresh = (await show(client, owner, invoice_id)).json()
+    user_id = await db.fetchval("SELECT id FROM users WHERE email = $1", owner.email)
+    assert fresh["creator"] == {"id": user_id, "name": "Happy Owner"}
+    assert (fresh["paid_at"], fresh["paid_date"], fresh["line_items"]) == (None, None, [])
+    assert (fresh["tax_amount"], fresh["discount_amount"], fresh["estimate"]) == (0, 0, None)
+
+    first = {"amount": 40, "paid_at": "2017-07-20T10:00:00Z"}
+    last = {"amount": 60, "paid_at": "2017-07-24T13:32:18Z"}
+    await v2_post(client, owner, f"/invoices/{invoice_id}/payments", first)
+    assert (await show(client, owner, invoice_id)).json()["paid_at"] is None
+    settled = await v2_post(client, owner, f"/invoices/{invoice_id}/payments", last)
+    paid = (await show(client, owner, invoice_id)).json()
+    assert (paid["state"], paid["paid_at"], paid["paid_date"]) == (
+        "paid",
+        "2017-07-24T13:32:18Z",
+        "2017-07-24",
+    )
+
+    payment_id = settled.json()["id"]
+    deleted = await client.delete(
+        f"/v2/invoices/{invoice_id}/payments/{payment_id}", headers=v2_headers(owner)
+    )
+    assert deleted.status_code == 200
+    reopened = (await show(client, owner, invoice_id)).json()
+    assert (reopened["state"], reopened["paid_at"], reopened["paid_date"]) == ("open", None, None)
+    assert await db.fetchval("SELECT paid_at FROM invoices") is None
+
+
+@pytest.mark.parametrize(
+    ("due", "term"),
+    [("2008-02-06", "upon receipt"), ("2008-03-07", "net 30"), ("2008-03-06", "custom")],
+)
+async def test_the_payment_term_is_named_from_issue_and_due_dates(
+    client: httpx.AsyncClient, owner: Account, due: str, term: str
+) -> None:
+    invoice_id = await create_invoice(client, owner)
+    changed = await client.put(
+        f"/invoices/{invoice_id}",
+        json={"invoice": {"due_at": due}},
+        headers={**owner.auth, "Accept": "application/json"},
+    )
+    assert changed.status_code == 200, changed.text
+    assert (await show(client, owner, invoice_id)).json()["payment_term"] == term

@@ -95,6 +95,20 @@ async def get_user(conn: Connection, *, account_id: int, user_id: int) -> asyncp
     return row
 
 
+async def get_account(conn: Connection, *, account_id: int) -> asyncpg.Record:
+    """The caller's own account (it exists)."""
+    row = await conn.fetchrow(
+        """
+        SELECT name, is_active, invoices_enabled, currency_code_display,
+               currency_symbol_display, decimal_symbol, thousands_separator
+        FROM accounts WHERE id = $1
+        """,
+        account_id,
+    )
+    assert row is not None
+    return row
+
+
 async def revoke_token(conn: Connection, *, token_id: int) -> bool:
     """False when there is no such token or it is revoked already."""
     revoked = await conn.fetchval(

@@ -12,8 +12,8 @@ from payments_service.events import repository as events
 from payments_service.ledger import Ledger
 
 COLUMNS = """id, client_id, number, currency, amount, due_amount, state, issued_at, due_at,
-    subject, notes, purchase_order, period_start, period_end, sent_at, closed_at,
-    created_at, updated_at"""
+    subject, notes, purchase_order, period_start, period_end, sent_at, closed_at, paid_at,
+    created_by_id, created_by, created_at, updated_at"""
 
 
 @dataclass(frozen=True)
@@ -123,13 +123,20 @@ async def count(conn: Connection, *, account_id: int, query: Query) -> int:
 
 
 async def insert(
-    conn: Connection, *, account_id: int, details: Details, ledger: Ledger
+    conn: Connection,
+    *,
+    account_id: int,
+    details: Details,
+    ledger: Ledger,
+    created_by_id: int,
+    created_by: str,
 ) -> asyncpg.Record | None:
     """The new invoice, or None when the account already has one with this number."""
     return await conn.fetchrow(
         f"""
-        INSERT INTO invoices (account_id, amount, due_amount, state, {DETAIL_COLUMNS})
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+        INSERT INTO invoices (account_id, amount, due_amount, state, created_by_id, created_by,
+            {DETAIL_COLUMNS})
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
         ON CONFLICT (account_id, number) WHERE deleted_at IS NULL DO NOTHING
         RETURNING {COLUMNS}
         """,
@@ -137,6 +144,8 @@ async def insert(
         ledger.amount,
         ledger.due_amount,
         ledger.state.value,
+        created_by_id,
+        created_by,
         *astuple(details),
     )
 
@@ -161,10 +170,15 @@ async def update_details(
 
 
 def set_ledger(first: int) -> str:
-    """The SET list storing a new balance from parameters `$first`... (see `ledger_args`)."""
+    """The SET list storing a new balance from parameters `$first`... (see `ledger_args`),
+    then `$first + 5`: when the invoice became paid if this change pays it (NULL: now). A paid
+    invoice keeps that time; one that stops being paid loses it."""
+    state = f"${first + 2}"
     return (
-        f"amount = ${first}, due_amount = ${first + 1}, state = ${first + 2}, "
-        f"sent_at = ${first + 3}, closed_at = ${first + 4}, updated_at = now()"
+        f"amount = ${first}, due_amount = ${first + 1}, state = {state}, "
+        f"sent_at = ${first + 3}, closed_at = ${first + 4}, updated_at = now(), "
+        f"paid_at = CASE WHEN {state} = 'paid' "
+        f"THEN coalesce(invoices.paid_at, ${first + 5}::timestamptz, now()) END"
     )
 
 
@@ -186,9 +200,11 @@ async def save_ledger(
     event_types: Sequence[str],
     payment_id: int | None,
     payment_amount: Decimal | None,
+    paid_at: datetime | None = None,
 ) -> asyncpg.Record:
-    """Store the new balance and record the change's events."""
-    row = await conn.fetchrow(SAVE_LEDGER, account_id, invoice_id, *ledger_args(ledger))
+    """Store the new balance and record the change's events; `paid_at` is when a payment that
+    settles the invoice was paid."""
+    row = await conn.fetchrow(SAVE_LEDGER, account_id, invoice_id, *ledger_args(ledger), paid_at)
     assert row is not None  # the caller holds the row locked
     await events.record(
         conn,

@@ -25,7 +25,7 @@ router = APIRouter(tags=["invoices"])
 @router.get(
     "/invoices",
     operation_id="listInvoices",
-    dependencies=[Depends(single_valued_query)],
+    dependencies=[Depends(single_valued_query(InvoiceFilters))],
     **operation(resource=INVOICE, many=True, errors=[422]),
 )
 async def list_invoices(
@@ -55,7 +55,7 @@ async def create_invoice(
     request: Request, caller: CallerDep, conn: TransactionDep, fmt: FormatDep
 ) -> Response:
     data = validate(InvoiceCreate, await read_body(request, INVOICE))
-    row = await service.create_invoice(conn, account_id=caller.account_id, data=data)
+    row = await service.create_invoice(conn, caller=caller, data=data)
     return respond(fmt, Document(INVOICE, row), 201, {"Location": f"/invoices/{row['id']}"})
 
 

@@ -110,9 +110,9 @@ Status = Literal["open", "partial", "draft", "paid", "closed", "unpaid", "pastdu
 
 
 class InvoiceFilters(BaseModel):
-    """GET /invoices query parameters. An unknown parameter is refused, never ignored."""
+    """GET /invoices query parameters. Unknown parameters are ignored, as Harvest does."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="ignore")
 
     page: int = Field(1, ge=1, le=2**31 - 1)
     status: Status | None = None

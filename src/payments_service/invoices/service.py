@@ -109,8 +109,9 @@ async def count_invoices(conn: Connection, *, account_id: int, query: Query) -> 
 
 
 async def create_invoice(
-    conn: Connection, *, account_id: int, data: InvoiceCreate
+    conn: Connection, *, caller: Caller, data: InvoiceCreate
 ) -> asyncpg.Record:
+    account_id = caller.account_id
     amount = check_amount(data.amount, data.currency)
     issued_at = data.issued_at or datetime.now(UTC).date()
     details = Details(
@@ -126,7 +127,12 @@ async def create_invoice(
         period_end=data.period_end,
     )
     row = await repository.insert(
-        conn, account_id=account_id, details=details, ledger=ledger.new_invoice(amount)
+        conn,
+        account_id=account_id,
+        details=details,
+        ledger=ledger.new_invoice(amount),
+        created_by_id=caller.user_id,
+        created_by=caller.name,
     )
     if row is None:
         raise _number_taken(data.number)

@@ -172,6 +172,7 @@ async def insert(
             event_types=event_types,
             payment_id=payment["id"],
             payment_amount=amount,
+            paid_at=paid_at,
         )
     return payment
 

@@ -1,13 +1,13 @@
-"""Who am I: the token's accounts (as Harvest's ID service lists them) and its user."""
+"""Who am I: the token's accounts (as Harvest's ID service lists them), its user and company."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from payments_service.accounts import repository
 from payments_service.database import ConnectionDep
 from payments_service.v2 import wire
 from payments_service.v2.auth import TokenCallerDep, V2CallerDep
-from payments_service.v2.contract import ACCOUNTS, USER, v2_operation
+from payments_service.v2.contract import ACCOUNTS, COMPANY, USER, v2_operation
 from payments_service.v2.errors import V2Response
 
 router = APIRouter(tags=["v2"])
@@ -34,3 +34,11 @@ async def list_accounts(caller: TokenCallerDep, conn: ConnectionDep) -> Response
 async def current_user(caller: V2CallerDep, conn: ConnectionDep) -> Response:
     row = await repository.get_user(conn, account_id=caller.account_id, user_id=caller.user_id)
     return V2Response(wire.user(row))
+
+
+@router.get("/company", operation_id="v2RetrieveCompany", **v2_operation(response=COMPANY))
+async def company(request: Request, caller: V2CallerDep, conn: ConnectionDep) -> Response:
+    """The token's account; `base_uri` is this service, as the client reached it."""
+    row = await repository.get_account(conn, account_id=caller.account_id)
+    base_uri = str(request.base_url).rstrip("/")
+    return V2Response(wire.company(row, base_uri=base_uri, domain=request.url.netloc))

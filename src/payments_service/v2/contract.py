@@ -26,6 +26,10 @@ def nullable(schema: Schema) -> Schema:
     return {**schema, "type": [schema["type"], "null"]}
 
 
+def array(items: Schema) -> Schema:
+    return {"type": "array", "items": items}
+
+
 def obj(**properties: Schema) -> Schema:
     """An object with exactly these properties, all present (null where nullable)."""
     return {
@@ -42,7 +46,7 @@ V2_ERROR = register(
     obj(
         code=INTEGER,
         message=TEXT,
-        errors={"type": "array", "items": {"$ref": REF_PREFIX + "Error"}},
+        errors=array({"$ref": REF_PREFIX + "Error"}),
     ),
 )
 USER = register(
@@ -52,16 +56,52 @@ USER = register(
         first_name=TEXT,
         last_name=TEXT,
         email=TEXT,
+        telephone=TEXT,
+        timezone=TEXT,
+        has_access_to_all_future_projects=BOOLEAN,
+        is_contractor=BOOLEAN,
         is_active=BOOLEAN,
+        weekly_capacity=INTEGER,
+        default_hourly_rate=nullable(MONEY),
+        cost_rate=nullable(MONEY),
+        roles=array(TEXT),
+        access_roles=array(TEXT),
+        avatar_url=nullable(TEXT),
         created_at=TIMESTAMP,
         updated_at=TIMESTAMP,
+    ),
+)
+COMPANY = register(
+    "V2Company",
+    obj(
+        base_uri={"type": "string", "format": "uri"},
+        full_domain=TEXT,
+        name=TEXT,
+        is_active=BOOLEAN,
+        week_start_day=TEXT,
+        wants_timestamp_timers=BOOLEAN,
+        time_format=TEXT,
+        date_format=TEXT,
+        plan_type=TEXT,
+        clock=TEXT,
+        currency_code_display=TEXT,
+        currency_symbol_display=TEXT,
+        decimal_symbol=TEXT,
+        thousands_separator=TEXT,
+        color_scheme=TEXT,
+        weekly_capacity=INTEGER,
+        expense_feature=BOOLEAN,
+        invoice_feature=BOOLEAN,
+        estimate_feature=BOOLEAN,
+        approval_feature=BOOLEAN,
+        team_feature=BOOLEAN,
     ),
 )
 ACCOUNTS = register(
     "V2Accounts",
     obj(
         user=obj(id=INTEGER, first_name=TEXT, last_name=TEXT, email=TEXT),
-        accounts={"type": "array", "items": obj(id=INTEGER, name=TEXT, product=TEXT)},
+        accounts=array(obj(id=INTEGER, name=TEXT, product=TEXT)),
     ),
 )
 PAYMENT = register(
@@ -85,7 +125,7 @@ PAYMENT = register(
 def envelope(key: str, item: Schema) -> Schema:
     """v2's list envelope around `key`'s items."""
     return obj(
-        **{key: {"type": "array", "items": item}},
+        **{key: array(item)},
         per_page=INTEGER,
         total_pages=INTEGER,
         total_entries=INTEGER,
@@ -97,15 +137,29 @@ def envelope(key: str, item: Schema) -> Schema:
 
 
 PAYMENTS = register("V2InvoicePayments", envelope("invoice_payments", PAYMENT))
+# What this service has no data for, as Harvest writes "none" (see v2/wire.py).
+NOTHING: Schema = {"type": "null"}
+EMPTY: Schema = {"type": "array", "maxItems": 0}
 INVOICE = register(
     "V2Invoice",
     obj(
         id=INTEGER,
         client=obj(id=INTEGER, name=nullable(TEXT)),
+        line_items=EMPTY,
+        estimate=NOTHING,
+        retainer=NOTHING,
+        creator={"oneOf": [NOTHING, obj(id=INTEGER, name=TEXT)]},
+        client_key=NOTHING,
         number=TEXT,
         purchase_order=nullable(TEXT),
         amount=MONEY,
         due_amount=MONEY,
+        tax=NOTHING,
+        tax_amount=MONEY,
+        tax2=NOTHING,
+        tax2_amount=MONEY,
+        discount=NOTHING,
+        discount_amount=MONEY,
         subject=nullable(TEXT),
         notes=nullable(TEXT),
         currency=TEXT,
@@ -114,8 +168,16 @@ INVOICE = register(
         period_end=nullable(DATE),
         issue_date=DATE,
         due_date=DATE,
+        payment_term={
+            "type": "string",
+            "enum": ["upon receipt", "net 15", "net 30", "net 45", "net 60", "custom"],
+        },
+        payment_options=EMPTY,
         sent_at=nullable(TIMESTAMP),
+        paid_at=nullable(TIMESTAMP),
+        paid_date=nullable(DATE),
         closed_at=nullable(TIMESTAMP),
+        recurring_invoice_id=NOTHING,
         created_at=TIMESTAMP,
         updated_at=TIMESTAMP,
     ),
@@ -129,9 +191,10 @@ MESSAGE = register(
         sent_by_email=TEXT,
         sent_from=TEXT,
         sent_from_email=TEXT,
-        recipients={"type": "array", "items": obj(name=TEXT, email=TEXT)},
+        recipients=array(obj(name=TEXT, email=TEXT)),
         subject=nullable(TEXT),
         body=nullable(TEXT),
+        include_link_to_client_invoice=BOOLEAN,
         attach_pdf=BOOLEAN,
         send_me_a_copy=BOOLEAN,
         thank_you=BOOLEAN,
