@@ -163,3 +163,21 @@ async def test_an_idle_kept_alive_connection_is_closed_after_the_keep_alive_time
     writer.close()
     idle = time.monotonic() - answered
     assert Settings().keepalive_timeout_seconds - 0.5 <= idle
+
+
+async def test_past_the_connection_cap_a_request_gets_503_at_once(database_url: str) -> None:
+    process, base = start_server(database_url, workers=1, env={"MAX_CONNECTIONS_PER_WORKER": "5"})
+    try:
+        host, port = base.removeprefix("http://").split(":")
+        held = [await asyncio.open_connection(host, int(port)) for _ in range(5)]
+        start = time.monotonic()
+        answer = await raw_exchange(
+            host, int(port), b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n"
+        )
+        seconds = time.monotonic() - start
+        for _, writer in held:
+            writer.close()
+    finally:
+        stop(process)
+    assert answer.startswith(b"HTTP/1.1 503 "), answer[:100]
+    assert seconds < Settings().header_timeout_seconds  # not after the held ones time out
