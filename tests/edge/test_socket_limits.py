@@ -6,10 +6,12 @@ the header timeout. Figures go to stdout (`pytest -s`).
 """
 
 import asyncio
+import multiprocessing
 import resource
 import subprocess
 import time
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from urllib.parse import urlsplit
 
 import pytest
@@ -110,19 +112,31 @@ async def big_header(host: str, port: int) -> tuple[int, bytes]:
     return sent, answer
 
 
+def attack(host: str, port: int) -> tuple[list[float], int, bytes]:
+    """The slow connections and the big header, from a process of their own (as an
+    attacker's would be), so that the probes below measure the server, not this loop."""
+
+    async def main() -> tuple[list[float], int, bytes]:
+        allow_open_files(SLOW_CONNECTIONS + 512)
+        slow = [asyncio.create_task(slowloris(host, port)) for _ in range(SLOW_CONNECTIONS)]
+        sent, answer = await big_header(host, port)
+        return list(await asyncio.gather(*slow)), sent, answer
+
+    return asyncio.run(main())
+
+
 async def test_slowloris_and_a_60_mb_header_leave_healthz_answering_within_a_second(
     server: tuple[str, int],
 ) -> None:
     host, port = server
-    async with asyncio.timeout(HEADER_TIMEOUT + 60):
-        slow = [asyncio.create_task(slowloris(host, port)) for _ in range(SLOW_CONNECTIONS)]
-        big = asyncio.create_task(big_header(host, port))
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as attacker:
+        attacking = asyncio.get_running_loop().run_in_executor(attacker, attack, host, port)
         probes: list[float] = []
-        while not all(task.done() for task in slow) or not big.done():
-            probes.append(await asyncio.wait_for(healthz_seconds(host, port), timeout=1.0))
-            await asyncio.sleep(0.2)
-        closed_after = [task.result() for task in slow]
-        sent, answer = big.result()
+        async with asyncio.timeout(HEADER_TIMEOUT + 120):
+            while not attacking.done():
+                probes.append(await asyncio.wait_for(healthz_seconds(host, port), timeout=10))
+                await asyncio.sleep(0.2)
+            closed_after, sent, answer = await attacking
 
     print(
         f"\n{SLOW_CONNECTIONS} slow connections closed after {min(closed_after):.2f}"
