@@ -3,8 +3,9 @@
     WEBHOOK_SECRET=whsec_... python examples/webhook_receiver.py --port 9000
 
 A correctly signed delivery gets 204 and its event is printed as one JSON line (once per event
-id: deliveries are at least once, so a repeat is acknowledged and skipped); anything else gets
-400. Standard library only, so it runs wherever Python 3.11 does.
+id: deliveries are at least once, so a repeat is acknowledged and skipped); a body without a
+Content-Length or over 1 MiB gets 413 unread; anything else gets 400. Standard library only,
+so it runs wherever Python 3.11 does.
 """
 
 import argparse
@@ -18,17 +19,24 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 
 TOLERANCE_SECONDS = 300  # refuse old (replayed) signatures
+MAX_BODY_BYTES = 1024 * 1024  # events are a few hundred bytes
 
 
 def verify(secret: str, header: str, body: bytes, now: float) -> bool:
-    """`Payments-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">`."""
-    fields = dict(part.split("=", 1) for part in header.split(",") if "=" in part)
-    timestamp = fields.get("t", "")
-    if not timestamp.isdigit() or abs(now - int(timestamp)) > TOLERANCE_SECONDS:
+    """`Payments-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">`, with one v1
+    per valid secret (two during a rotation's grace period). False, never an exception, for
+    whatever else the header holds."""
+    pairs = [part.strip().partition("=") for part in header.split(",")]
+    timestamp = next((value for key, _, value in pairs if key == "t"), "")
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) < 16):
+        return False
+    if abs(now - int(timestamp)) > TOLERANCE_SECONDS:
         return False
     signed = timestamp.encode() + b"." + body
-    expected = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(fields.get("v1", ""), expected)
+    expected = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest().encode()
+    return any(
+        hmac.compare_digest(value.encode(), expected) for key, _, value in pairs if key == "v1"
+    )
 
 
 class Receiver(BaseHTTPRequestHandler):
@@ -36,7 +44,14 @@ class Receiver(BaseHTTPRequestHandler):
     seen: ClassVar[set[int]] = set()  # shared by every request (a handler lives for one)
 
     def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        length = self.headers.get("Content-Length", "")
+        if not (length.isascii() and length.isdigit()) or int(length) > MAX_BODY_BYTES:
+            print("rejected: no or too long a body", file=sys.stderr, flush=True)
+            self.send_response(413)
+            self.send_header("Connection", "close")
+            self.end_headers()
+            return
+        body = self.rfile.read(int(length))
         signature = self.headers.get("Payments-Signature", "")
         if not self.secret or not verify(self.secret, signature, body, time.time()):
             print("rejected: bad signature", file=sys.stderr, flush=True)

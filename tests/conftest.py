@@ -32,7 +32,11 @@ from payments_service.config import Settings
 from payments_service.database import start_embedded, stop_embedded
 from payments_service.main import create_app
 from payments_service.schema import migrate
+from payments_service.webhooks.policy import WebhookPolicy
 from tests.contract.checker import ContractChecker
+from tests.fake_dns import DNS
+
+LOOPBACK = "127.0.0.0/8"
 
 
 def with_database(url: str, name: str) -> str:
@@ -47,6 +51,8 @@ NOT_ON_CITUS = {
     "plain embedded one, not the cluster), which `make test` covers already",
     "tests/payments/test_list_plan.py": "counts one server's cached plans of a prepared "
     "statement; on Citus the coordinator plans each routed execution itself",
+    "tests/webhooks/test_due_plan.py": "reads one server's plan of the due query; on Citus "
+    "the coordinator's plan is a scan of the shards' plans",
 }
 
 
@@ -106,7 +112,8 @@ METRICS_AUTH = {"Authorization": f"Bearer {METRICS_TOKEN}"}
 def settings(database_url: str) -> Settings:
     # Tests that pile concurrent requests on one invoice queue for connections; on a busy
     # machine that passes 2 s. The 503 for a pool timeout has its own test (test_health.py).
-    # Webhook tests run their own dispatchers, with timings they choose.
+    # Webhook tests run their own dispatchers, with timings they choose, and their receivers
+    # listen on loopback.
     return Settings(
         database_url=database_url,
         db_pool_size=20,
@@ -116,6 +123,7 @@ def settings(database_url: str) -> Settings:
         allowed_hosts="testserver,127.0.0.1",
         # Tests send many bad credentials from one address; the limit has its own tests.
         auth_failure_limit=10**6,
+        webhook_allowed_private_networks=LOOPBACK,
     )
 
 
@@ -150,6 +158,7 @@ async def empty_tables(db: asyncpg.Pool) -> None:
 @pytest.fixture(scope="session")
 async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     application = create_app(settings)
+    application.state.webhook_policy = WebhookPolicy.of(settings, DNS.resolve)
     async with application.router.lifespan_context(application):
         yield application
 
@@ -173,6 +182,7 @@ async def client(app: FastAPI, contract: ContractChecker) -> AsyncIterator[httpx
 async def serving(settings: Settings) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
     """An app of its own (with its own pool), started and stopped like a worker."""
     app = create_app(settings)
+    app.state.webhook_policy = WebhookPolicy.of(settings, DNS.resolve)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(
@@ -302,6 +312,9 @@ def start_server(
         "DB_POOL_SIZE": "10",
         "DISPATCHER_ENABLED": "false",  # webhook tests start the dispatchers they need
         "METRICS_TOKEN": METRICS_TOKEN,
+        # Subscribers on loopback; no host name is looked up (no DNS from tests).
+        "WEBHOOK_ALLOWED_PRIVATE_NETWORKS": LOOPBACK,
+        "WEBHOOK_REGISTRATION_LOOKUP": "false",
         **(env or {}),
     }
     process = subprocess.Popen(

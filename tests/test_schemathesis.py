@@ -32,13 +32,14 @@ values = {payment_ids}
 expected-statuses = ["2xx", 401, 403, 404, 409, 429]
 
 # Plus 422 where a rule no schema can state refuses a valid body (overpaid, illegal transition,
-# number taken, key reused, cursor not ours, `from` after `to`): see docs/testing.md, Fuzzing.
+# number taken, key reused, cursor not ours, `from` after `to`, webhook host refused or one
+# webhook too many): see docs/testing.md, Fuzzing.
 [[operations]]
 include-operation-id = [
     "createInvoice", "updateInvoice", "deleteInvoice", "invoiceMarkAsSent",
     "invoiceMarkAsClosed", "invoiceReOpen", "invoiceMarkAsDraft", "createPayment",
     "v2CreateInvoicePayment", "v2CreateInvoiceMessage", "v2ListPaymentsForInvoice",
-    "listInvoices",
+    "listInvoices", "createWebhook",
 ]
 checks.positive_data_acceptance.expected-statuses = ["2xx", 401, 403, 404, 409, 422, 429]
 """

@@ -29,6 +29,7 @@ from payments_service.schema import migrate
 from payments_service.validation import validate
 from payments_service.webhooks import service as webhooks
 from payments_service.webhooks.dispatcher import dispatch
+from payments_service.webhooks.policy import WebhookPolicy
 from payments_service.webhooks.schemas import WebhookCreate
 from payments_service.wire import WEBHOOK, Document
 
@@ -166,10 +167,17 @@ def cmd_set_account_active(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _add_webhook(conn: asyncpg.Connection, account_id: int, url: str) -> Any:
+    policy = WebhookPolicy.of(get_settings())
+    admitted = await webhooks.admit(policy, validate(WebhookCreate, {"url": url}).url)
+    async with conn.transaction():
+        return await webhooks.create_webhook(
+            conn, account_id=account_id, url=admitted, policy=policy
+        )
+
+
 WEBHOOK_ACTIONS: dict[str, Callable[[asyncpg.Connection, int, argparse.Namespace], Any]] = {
-    "add": lambda conn, account_id, args: webhooks.create_webhook(
-        conn, account_id=account_id, data=validate(WebhookCreate, {"url": args.url})
-    ),
+    "add": lambda conn, account_id, args: _add_webhook(conn, account_id, args.url),
     "list": lambda conn, account_id, args: webhooks.list_webhooks(conn, account_id=account_id),
     "remove": lambda conn, account_id, args: webhooks.delete_webhook(
         conn, account_id=account_id, subscription_id=args.id
@@ -198,7 +206,7 @@ def cmd_dispatch(args: argparse.Namespace) -> int:
     url = database_url(settings)
 
     async def run() -> None:
-        task = asyncio.create_task(dispatch(url, settings))
+        task = asyncio.create_task(dispatch(url, settings, WebhookPolicy.of(settings)))
         for stop in (signal.SIGINT, signal.SIGTERM):
             asyncio.get_running_loop().add_signal_handler(stop, task.cancel)
         print("dispatching webhooks; Ctrl-C to stop", file=sys.stderr, flush=True)

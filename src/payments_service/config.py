@@ -1,8 +1,10 @@
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -45,6 +47,18 @@ class Settings(BaseSettings):
     webhook_retry_base_seconds: float = 1.0
     webhook_retry_max_seconds: float = 300.0
     webhook_give_up_seconds: float = 3 * 24 * 3600
+    # Where deliveries may go besides the public internet (comma-separated CIDRs); see
+    # docs/webhooks.md.
+    webhook_allowed_private_networks: Annotated[
+        tuple[IPv4Network | IPv6Network, ...], NoDecode
+    ] = ()
+    # Look a new subscription's host name up to refuse one that points inside (the send-time
+    # check applies regardless); off where the API workers have no DNS.
+    webhook_registration_lookup: bool = True
+    webhook_max_subscriptions_per_account: int = Field(default=16, ge=0)
+    webhook_secret_grace_seconds: float = Field(default=24 * 3600, ge=0)
+    # Fernet keys (comma-separated, the first encrypts) for the signing secrets at rest.
+    webhook_secret_key: SecretStr | None = None
     # Per-account rate limit as Harvest v1 had (e.g. 100 per 15 s); 0 requests turns it off.
     rate_limit_requests: int = Field(default=0, ge=0)
     rate_limit_window_seconds: int = Field(default=15, ge=1)
@@ -52,6 +66,13 @@ class Settings(BaseSettings):
     def link_hosts(self) -> set[str]:
         given = {host.strip().lower() for host in self.allowed_hosts.split(",") if host.strip()}
         return given or {self.host.lower(), "localhost", "127.0.0.1", "::1"}
+
+    @field_validator("webhook_allowed_private_networks", mode="before")
+    @classmethod
+    def _networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(ip_network(cidr.strip()) for cidr in value.split(",") if cidr.strip())
+        return value
 
 
 @lru_cache

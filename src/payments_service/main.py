@@ -34,6 +34,7 @@ from payments_service.trailing_slash import TrailingSlashMiddleware
 from payments_service.v2.router import router as v2_router
 from payments_service.validation import problem_of
 from payments_service.webhooks.dispatcher import dispatch
+from payments_service.webhooks.policy import WebhookPolicy
 from payments_service.webhooks.router import router as webhooks_router
 
 logger = logging.getLogger("payments_service")
@@ -98,7 +99,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             logger.warning("database not reachable at start (%r); retrying in the background", exc)
         background = [asyncio.create_task(_keep_up(app, url, settings))]
         if settings.dispatcher_enabled:
-            background.append(asyncio.create_task(dispatch(url, settings)))
+            background.append(
+                asyncio.create_task(dispatch(url, settings, app.state.webhook_policy))
+            )
         # What start-up built lives as long as the process: out of the collector's sight, a full
         # collection under load scans what requests left, not all of it (24-70 ms otherwise).
         gc.collect()
@@ -127,6 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.auth_failures = FailedAuthLimit(
         settings.auth_failure_limit, settings.auth_failure_window_seconds
     )
+    app.state.webhook_policy = WebhookPolicy.of(settings)
     # Matched in this order: the hot payment routes first (no path of one router matches
     # another's, so the order changes nothing else); DirectRoutes below relies on it.
     app.include_router(payments_router)

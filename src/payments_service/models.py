@@ -256,9 +256,17 @@ class WebhookSubscription(SQLModel, table=True):
     account_id: int = Field(sa_column=_account_id())
     id: int | None = Field(default=None, sa_column=_id())
     url: str = Field(sa_column=Column(Text, nullable=False))
-    # Kept as is: the dispatcher needs it to sign (HMAC), so it cannot be a one-way hash.
+    # Encrypted with WEBHOOK_SECRET_KEY when set (webhooks/secret_box.py): the dispatcher needs
+    # it to sign (HMAC), so it cannot be a one-way hash.
     secret: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(sa_column=_created_at())
+    # After a rotation, the old secret still signs until it expires.
+    previous_secret: str | None = Field(default=None, sa_column=Column(Text))
+    previous_secret_expires_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True))
+    )
+    # A dispatcher sending to it holds it until then (see webhooks/dispatcher.py).
+    leased_until: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
 
 
 class WebhookDelivery(SQLModel, table=True):
@@ -277,6 +285,8 @@ class WebhookDelivery(SQLModel, table=True):
         ),
         Index(
             "ix_webhook_deliveries_due",
+            "account_id",
+            "subscription_id",
             "next_attempt_at",
             postgresql_where=text("state = 'pending'"),
         ),

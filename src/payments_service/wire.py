@@ -170,5 +170,7 @@ WEBHOOK = Resource(
         Field("dead-deliveries", Kind.INTEGER),
         Field("last-error", nullable=True),
         Field("created-at", Kind.DATETIME),
+        # After a rotation: until then the old secret signs too.
+        Field("previous-secret-expires-at", Kind.DATETIME, nullable=True),
     ),
 )

@@ -1,5 +1,7 @@
 """v2 Invoices and Invoice Messages: v2 field names and states over the same invoices."""
 
+from datetime import UTC, datetime
+
 import asyncpg
 import httpx
 import pytest
@@ -216,3 +218,22 @@ async def test_the_payment_term_is_named_from_issue_and_due_dates(
     )
     assert changed.status_code == 200, changed.text
     assert (await show(client, owner, invoice_id)).json()["payment_term"] == term
+
+
+async def test_an_invoice_lowered_to_what_was_paid_is_paid_from_then(
+    client: httpx.AsyncClient, owner: Account
+) -> None:
+    invoice_id = await create_invoice(client, owner)
+    part = {"amount": 40, "paid_at": "2017-07-20T10:00:00Z"}
+    await v2_post(client, owner, f"/invoices/{invoice_id}/payments", part)
+    before = datetime.now(UTC).replace(microsecond=0)
+    lowered = await client.put(
+        f"/invoices/{invoice_id}",
+        json={"invoice": {"amount": "40.00"}},
+        headers={**owner.auth, "Accept": "application/json"},
+    )
+    after = datetime.now(UTC)
+    assert lowered.status_code == 200, lowered.text
+    invoice = (await show(client, owner, invoice_id)).json()
+    assert invoice["state"] == "paid"
+    assert before <= datetime.fromisoformat(invoice["paid_at"]) <= after

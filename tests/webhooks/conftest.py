@@ -3,7 +3,7 @@
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,9 +14,12 @@ import uvicorn
 
 from payments_service.config import Settings
 from payments_service.webhooks.dispatcher import Dispatcher
-from tests.conftest import Account, free_port
+from payments_service.webhooks.policy import WebhookPolicy
+from tests.conftest import LOOPBACK, Account, free_port
+from tests.fake_dns import DNS, FakeDNS
 
 FAST = {
+    "webhook_allowed_private_networks": LOOPBACK,
     "webhook_poll_seconds": 0.02,
     # Short, yet long enough that a busy machine does not time out a receiver that answers.
     "webhook_timeout_seconds": 2.0,
@@ -30,8 +33,9 @@ FAST = {
 class Request:
     headers: dict[str, str]
     body: bytes
-    status: int  # what the receiver answered (0: it hung up to the end of the test)
+    status: int  # what the receiver answered (0: it hung until released or hung up on)
     received_at: float = field(default_factory=time.time)
+    hung_up_at: float | None = None  # when the client went away before an answer
 
     @property
     def event(self) -> dict[str, Any]:
@@ -41,7 +45,8 @@ class Request:
 
 @dataclass
 class Receiver:
-    """Records every request; answers 204, or as `behaviour` says: "fail" (500), "hang"."""
+    """Records every request; answers 204, or as `behaviour` says: "fail" (500), "hang" (until
+    the client hangs up or the test ends)."""
 
     url: str = ""
     behaviour: str = "ok"
@@ -69,7 +74,13 @@ class Receiver:
         self.most_in_flight = max(self.most_in_flight, self.in_flight)
         try:
             if request.status == 0:
-                await self.released.wait()
+                hung_up = asyncio.ensure_future(receive())  # http.disconnect, when it comes
+                released = asyncio.ensure_future(self.released.wait())
+                await asyncio.wait([hung_up, released], return_when=asyncio.FIRST_COMPLETED)
+                if hung_up.done():
+                    request.hung_up_at = time.time()
+                    return
+                hung_up.cancel()
         finally:
             self.in_flight -= 1
         await send({"type": "http.response.start", "status": request.status or 504, "headers": []})
@@ -93,25 +104,39 @@ async def receiver() -> AsyncIterator[Receiver]:
     await task
 
 
+MakeDispatcher = Callable[..., Awaitable[Dispatcher]]
+
+
 @pytest.fixture
-async def make_dispatcher(
-    database_url: str,
-) -> AsyncIterator[Callable[..., Awaitable[Dispatcher]]]:
+def dns() -> Iterator[FakeDNS]:
+    """The names the service can look up during the test (none but these)."""
+    yield DNS
+    DNS.names.clear()
+    DNS.asked.clear()
+
+
+@pytest.fixture
+async def make_dispatcher(database_url: str, dns: FakeDNS) -> AsyncIterator[MakeDispatcher]:
     """`await make_dispatcher(**settings)`: each on its own pool, like separate workers."""
-    resources: list[Any] = []
+    made: list[Dispatcher] = []
 
     async def make(**overrides: Any) -> Dispatcher:
         pool = await asyncpg.create_pool(database_url, min_size=1, max_size=5)
         assert pool is not None
-        timeout = overrides.get("webhook_timeout_seconds", FAST["webhook_timeout_seconds"])
-        http = httpx.AsyncClient(timeout=timeout)
-        resources.extend([pool, http])
         settings = Settings(database_url=database_url, **{**FAST, **overrides})
-        return Dispatcher(pool, http, settings)
+        made.append(Dispatcher(pool, settings, WebhookPolicy.of(settings, dns.resolve)))
+        return made[-1]
 
     yield make
-    for resource in reversed(resources):
-        await (resource.aclose() if isinstance(resource, httpx.AsyncClient) else resource.close())
+    for dispatcher in reversed(made):
+        await dispatcher.aclose()
+        await dispatcher.pool.close()
+
+
+async def one_round(dispatcher: Dispatcher) -> None:
+    """Start serving what is due, and wait until those sends are over."""
+    await dispatcher.run_once()
+    await asyncio.gather(*dispatcher.sending.values(), return_exceptions=True)
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], *, within: float = 10.0) -> None:

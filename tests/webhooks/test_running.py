@@ -11,8 +11,9 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+import pytest
 
-from tests.conftest import Account, create_invoice, free_port, payment_xml, start_server
+from tests.conftest import LOOPBACK, Account, create_invoice, free_port, payment_xml, start_server
 from tests.contract.checker import ContractChecker
 from tests.test_cli import cli
 from tests.webhooks.conftest import Receiver, eventually, nothing_owed, subscribe
@@ -54,8 +55,13 @@ async def test_the_services_workers_deliver_each_event_once_in_order(
 
 
 async def test_cli_subscribes_and_dispatch_feeds_the_example_receiver_which_verifies_signatures(
-    database_url: str, client: httpx.AsyncClient, owner: Account, db: asyncpg.Pool
+    database_url: str,
+    client: httpx.AsyncClient,
+    owner: Account,
+    db: asyncpg.Pool,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("WEBHOOK_ALLOWED_PRIVATE_NETWORKS", LOOPBACK)  # for the CLI and dispatch
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
     added = cli("webhooks", "--account", "Acme", "add", url, database_url=database_url)
@@ -82,6 +88,8 @@ async def test_cli_subscribes_and_dispatch_feeds_the_example_receiver_which_veri
     try:
         assert dispatch.stderr is not None
         ready = await asyncio.to_thread(dispatch.stderr.readline)
+        if "WEBHOOK_SECRET_KEY is not set" in ready:  # the warning comes first
+            ready = await asyncio.to_thread(dispatch.stderr.readline)
         assert ready.startswith("dispatching webhooks"), ready
         invoice_id = await create_invoice(client, owner, amount="5.00")
         await eventually(lambda: nothing_owed(db), within=20)
@@ -92,6 +100,12 @@ async def test_cli_subscribes_and_dispatch_feeds_the_example_receiver_which_veri
                 headers={"Payments-Signature": "t=1,v1=00"},
             )
         assert forged.status_code == 400
+        # A body announced as 1 GB is refused at once, not waited for.
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000\r\n\r\n{}")
+        status = await asyncio.wait_for(reader.readline(), 10)
+        writer.close()
+        assert status.startswith(b"HTTP/1.0 413"), status
     finally:
         dispatch.send_signal(signal.SIGTERM)
         assert await asyncio.to_thread(dispatch.wait, 15) == 0

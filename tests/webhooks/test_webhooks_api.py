@@ -38,6 +38,7 @@ async def test_subscribing_answers_201_with_the_secret_shown_only_then(
         "dead_deliveries": 0,
         "last_error": None,
         "created_at": webhook.findtext("created-at"),
+        "previous_secret_expires_at": None,
     }
 
 

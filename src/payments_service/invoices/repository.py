@@ -2,7 +2,7 @@
 
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import astuple, dataclass, fields
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import asyncpg
@@ -171,14 +171,15 @@ async def update_details(
 
 def set_ledger(first: int) -> str:
     """The SET list storing a new balance from parameters `$first`... (see `ledger_args`),
-    then `$first + 5`: when the invoice became paid if this change pays it (NULL: now). A paid
-    invoice keeps that time; one that stops being paid loses it."""
+    then `$first + 5`: when the invoice became paid if this change pays it. A paid invoice
+    keeps that time; one that stops being paid loses it. (No now() in the CASE: Citus refuses
+    functions that are not immutable there.)"""
     state = f"${first + 2}"
     return (
         f"amount = ${first}, due_amount = ${first + 1}, state = {state}, "
         f"sent_at = ${first + 3}, closed_at = ${first + 4}, updated_at = now(), "
         f"paid_at = CASE WHEN {state} = 'paid' "
-        f"THEN coalesce(invoices.paid_at, ${first + 5}::timestamptz, now()) END"
+        f"THEN coalesce(invoices.paid_at, ${first + 5}::timestamptz) END"
     )
 
 
@@ -203,8 +204,11 @@ async def save_ledger(
     paid_at: datetime | None = None,
 ) -> asyncpg.Record:
     """Store the new balance and record the change's events; `paid_at` is when a payment that
-    settles the invoice was paid."""
-    row = await conn.fetchrow(SAVE_LEDGER, account_id, invoice_id, *ledger_args(ledger), paid_at)
+    settles the invoice was paid (by default, now)."""
+    became_paid = paid_at or datetime.now(UTC)
+    row = await conn.fetchrow(
+        SAVE_LEDGER, account_id, invoice_id, *ledger_args(ledger), became_paid
+    )
     assert row is not None  # the caller holds the row locked
     await events.record(
         conn,

@@ -1,5 +1,7 @@
 """SQL for webhook subscriptions and the deliveries owed to them. Scoped by account."""
 
+from datetime import datetime
+
 import asyncpg
 
 from payments_service.database import Connection
@@ -15,10 +17,12 @@ SUBSCRIPTION = """s.id, s.url, s.created_at,
      AS dead_deliveries,
     (SELECT d.last_error FROM webhook_deliveries d
      WHERE d.account_id = $1 AND d.subscription_id = s.id AND d.last_error IS NOT NULL
-     ORDER BY d.invoice_id, d.sequence LIMIT 1) AS last_error"""
+     ORDER BY d.invoice_id, d.sequence LIMIT 1) AS last_error,
+    CASE WHEN s.previous_secret_expires_at > now() THEN s.previous_secret_expires_at END
+     AS previous_secret_expires_at"""
 
-# A per-subscription session lock: one dispatcher at a time sends to a subscriber.
-LOCK_KEY = "hashtextextended('payments_service.webhook', $1::bigint)"
+# Taken by a transaction that adds a subscription, so that two cannot both pass the limit.
+ADD_LOCK_KEY = "hashtextextended('payments_service.webhook_add', $1::bigint)"
 
 
 async def insert(conn: Connection, *, account_id: int, url: str, secret: str) -> int:
@@ -30,6 +34,33 @@ async def insert(conn: Connection, *, account_id: int, url: str, secret: str) ->
         secret,
     )
     return subscription_id
+
+
+async def count_locked(conn: Connection, *, account_id: int) -> int:
+    """The account's subscriptions, counted under a lock held until the transaction ends."""
+    await conn.execute(f"SELECT pg_advisory_xact_lock({ADD_LOCK_KEY})", account_id)
+    count: int = await conn.fetchval(
+        "SELECT count(*) FROM webhook_subscriptions WHERE account_id = $1", account_id
+    )
+    return count
+
+
+async def rotate(
+    conn: Connection, *, account_id: int, subscription_id: int, secret: str, grace_seconds: float
+) -> bool:
+    """The secret becomes the previous one, valid `grace_seconds` more; whether it existed."""
+    rotated = await conn.fetchval(
+        """
+        UPDATE webhook_subscriptions SET previous_secret = secret, secret = $3,
+            previous_secret_expires_at = now() + make_interval(secs => $4)
+        WHERE account_id = $1 AND id = $2 RETURNING id
+        """,
+        account_id,
+        subscription_id,
+        secret,
+        grace_seconds,
+    )
+    return rotated is not None
 
 
 async def list_all(conn: Connection, *, account_id: int) -> list[asyncpg.Record]:
@@ -58,11 +89,13 @@ async def delete(conn: Connection, *, account_id: int, subscription_id: int) -> 
 
 
 async def replay_dead(conn: Connection, *, account_id: int, subscription_id: int) -> None:
+    """Dead deliveries pending again, and what waited behind them due."""
     await conn.execute(
         """
         UPDATE webhook_deliveries
         SET state = 'pending', attempts = 0, next_attempt_at = now(), failing_since = NULL
-        WHERE account_id = $1 AND subscription_id = $2 AND state = 'dead'
+        WHERE account_id = $1 AND subscription_id = $2
+          AND (state = 'dead' OR next_attempt_at = 'infinity')
         """,
         account_id,
         subscription_id,
@@ -70,27 +103,94 @@ async def replay_dead(conn: Connection, *, account_id: int, subscription_id: int
 
 
 # The dispatcher's queries: not tied to one request's account, each names the subscription.
+# A dispatcher leases a subscription (`leased_until`) while it sends to it; a lease that was not
+# released (its dispatcher died) lapses on its own.
+
+# Subscriptions of enabled accounts with a delivery due and no lease, the longest waiting
+# first: $1 at most, none of the ids in $2. One index probe per subscription
+# (ix_webhook_deliveries_due), whatever the backlog.
+DUE = """
+    SELECT s.account_id, s.id AS subscription_id
+    FROM webhook_subscriptions s
+    JOIN accounts a ON a.id = s.account_id
+    CROSS JOIN LATERAL (
+        SELECT d.next_attempt_at FROM webhook_deliveries d
+        WHERE d.account_id = s.account_id AND d.subscription_id = s.id AND d.state = 'pending'
+        ORDER BY d.next_attempt_at LIMIT 1
+    ) AS next
+    WHERE a.is_active AND next.next_attempt_at <= now()
+      AND (s.leased_until IS NULL OR s.leased_until < now())
+      AND s.id <> ALL($2::bigint[])
+    ORDER BY next.next_attempt_at
+    LIMIT $1
+"""
 
 
-async def due_subscriptions(conn: Connection, *, limit: int) -> list[asyncpg.Record]:
-    """Subscriptions with a pending delivery whose time has come, the longest waiting first.
+async def due_subscriptions(
+    conn: Connection, *, limit: int, busy: list[int]
+) -> list[asyncpg.Record]:
+    """Subscriptions to serve (see DUE); a delivery waiting behind its invoice's earlier one is
+    never due before it (see `settle`)."""
+    return await conn.fetch(DUE, limit, busy)
 
-    Deliveries queued behind a dead one of their invoice wait for its replay: not due.
-    """
-    return await conn.fetch(
+
+async def lease(
+    conn: Connection, *, account_id: int, subscription_id: int, seconds: float
+) -> datetime | None:
+    """The subscription leased for `seconds`, unless another dispatcher holds it."""
+    leased: datetime | None = await conn.fetchval(
         """
-        SELECT account_id, subscription_id FROM webhook_deliveries d
-        WHERE state = 'pending' AND next_attempt_at <= now() AND NOT EXISTS (
-            SELECT FROM webhook_deliveries dead
-            WHERE dead.account_id = d.account_id AND dead.subscription_id = d.subscription_id
-              AND dead.invoice_id = d.invoice_id AND dead.state = 'dead'
-        )
-        GROUP BY account_id, subscription_id
-        ORDER BY min(next_attempt_at)
-        LIMIT $1
+        UPDATE webhook_subscriptions SET leased_until = now() + make_interval(secs => $3)
+        WHERE account_id = $1 AND id = $2 AND (leased_until IS NULL OR leased_until < now())
+        RETURNING leased_until
         """,
-        limit,
+        account_id,
+        subscription_id,
+        seconds,
     )
+    return leased
+
+
+async def renew_lease(
+    conn: Connection, *, account_id: int, subscription_id: int, lease: datetime, seconds: float
+) -> datetime | None:
+    """The lease extended, or None when it is no longer ours or the account was disabled."""
+    renewed: datetime | None = await conn.fetchval(
+        """
+        UPDATE webhook_subscriptions s SET leased_until = now() + make_interval(secs => $4)
+        FROM accounts a
+        WHERE s.account_id = $1 AND s.id = $2 AND s.leased_until = $3
+          AND a.id = s.account_id AND a.is_active
+        RETURNING s.leased_until
+        """,
+        account_id,
+        subscription_id,
+        lease,
+        seconds,
+    )
+    return renewed
+
+
+async def release_lease(
+    conn: Connection, *, account_id: int, subscription_id: int, lease: datetime
+) -> None:
+    await conn.execute(
+        "UPDATE webhook_subscriptions SET leased_until = NULL "
+        "WHERE account_id = $1 AND id = $2 AND leased_until = $3",
+        account_id,
+        subscription_id,
+        lease,
+    )
+
+
+async def still_wanted(conn: Connection, *, subscription_ids: list[int]) -> set[int]:
+    """Which of these subscriptions still exist, in enabled accounts."""
+    rows = await conn.fetch(
+        "SELECT s.id FROM webhook_subscriptions s JOIN accounts a ON a.id = s.account_id "
+        "WHERE s.id = ANY($1::bigint[]) AND a.is_active",
+        subscription_ids,
+    )
+    return {row["id"] for row in rows}
 
 
 # The delivery due first, by the partial index on next_attempt_at: one index entry read
@@ -112,15 +212,6 @@ async def oldest_pending_age(conn: Connection) -> float:
     return age or 0.0
 
 
-async def try_lock(conn: Connection, *, subscription_id: int) -> bool:
-    locked: bool = await conn.fetchval(f"SELECT pg_try_advisory_lock({LOCK_KEY})", subscription_id)
-    return locked
-
-
-async def unlock(conn: Connection, *, subscription_id: int) -> None:
-    await conn.execute(f"SELECT pg_advisory_unlock({LOCK_KEY})", subscription_id)
-
-
 async def bury_expired(
     conn: Connection, *, account_id: int, subscription_id: int, give_up_seconds: float
 ) -> None:
@@ -137,6 +228,30 @@ async def bury_expired(
     )
 
 
+async def settle(conn: Connection, *, account_id: int, subscription_id: int) -> None:
+    """Due deliveries behind their invoice's earlier one take its time: never (infinity)
+    behind a dead one, its retry time behind a failing one. So a subscription is due only when
+    something of it can be sent."""
+    await conn.execute(
+        """
+        UPDATE webhook_deliveries d SET next_attempt_at =
+            CASE head.state WHEN 'dead' THEN 'infinity' ELSE head.next_attempt_at END
+        FROM webhook_deliveries d2
+        CROSS JOIN LATERAL (
+            SELECT h.id, h.state, h.next_attempt_at FROM webhook_deliveries h
+            WHERE h.account_id = $1 AND h.subscription_id = $2 AND h.invoice_id = d2.invoice_id
+            ORDER BY h.sequence LIMIT 1
+        ) AS head
+        WHERE d2.account_id = $1 AND d2.subscription_id = $2 AND d2.state = 'pending'
+          AND d2.next_attempt_at <= now() AND head.id <> d2.id
+          AND (head.state = 'dead' OR head.next_attempt_at > now())
+          AND d.account_id = $1 AND d.id = d2.id
+        """,
+        account_id,
+        subscription_id,
+    )
+
+
 async def due_heads(
     conn: Connection, *, account_id: int, subscription_id: int, limit: int
 ) -> list[asyncpg.Record]:
@@ -144,7 +259,10 @@ async def due_heads(
     event of an invoice before an earlier one succeeded (a dead one blocks its invoice)."""
     return await conn.fetch(
         f"""
-        SELECT head.id AS delivery_id, head.attempts, s.url, s.secret, e.*
+        SELECT head.id AS delivery_id, head.attempts, s.url, s.secret,
+            CASE WHEN s.previous_secret_expires_at > now() THEN s.previous_secret END
+             AS previous_secret,
+            e.*
         FROM (
             SELECT DISTINCT ON (invoice_id) id, event_id, state, attempts, next_attempt_at
             FROM webhook_deliveries

@@ -1,6 +1,8 @@
 """Webhook subscriptions: `/webhooks`. Thin: parse, call, render."""
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from payments_service.auth import CallerDep
@@ -10,10 +12,26 @@ from payments_service.negotiation import FormatDep, read_body, respond
 from payments_service.paths import WebhookId
 from payments_service.validation import validate
 from payments_service.webhooks import service
+from payments_service.webhooks.destinations import Admitted
+from payments_service.webhooks.policy import WebhookPolicy
 from payments_service.webhooks.schemas import WebhookCreate
 from payments_service.wire import WEBHOOK, Document
 
 router = APIRouter(tags=["webhooks"])
+
+
+def _policy(request: Request) -> WebhookPolicy:
+    policy: WebhookPolicy = request.app.state.webhook_policy
+    return policy
+
+
+PolicyDep = Annotated[WebhookPolicy, Depends(_policy)]
+
+
+async def _admitted(request: Request, policy: PolicyDep) -> Admitted:
+    """The body's URL, checked as a destination before a database connection is taken."""
+    data = validate(WebhookCreate, await read_body(request, WEBHOOK))
+    return await service.admit(policy, data.url)
 
 
 @router.post(
@@ -22,10 +40,13 @@ router = APIRouter(tags=["webhooks"])
     **operation(resource=WEBHOOK, status=201, body=WebhookCreate),
 )
 async def create_webhook(
-    request: Request, caller: CallerDep, conn: TransactionDep, fmt: FormatDep
+    caller: CallerDep,
+    url: Annotated[Admitted, Depends(_admitted)],
+    policy: PolicyDep,
+    conn: TransactionDep,
+    fmt: FormatDep,
 ) -> Response:
-    data = validate(WebhookCreate, await read_body(request, WEBHOOK))
-    row = await service.create_webhook(conn, account_id=caller.account_id, data=data)
+    row = await service.create_webhook(conn, account_id=caller.account_id, url=url, policy=policy)
     return respond(fmt, Document(WEBHOOK, row), 201, {"Location": f"/webhooks/{row['id']}"})
 
 
@@ -63,4 +84,23 @@ async def replay_webhook(
 ) -> Response:
     """Send the dead deliveries again."""
     row = await service.replay_dead(conn, account_id=caller.account_id, subscription_id=webhook_id)
+    return respond(fmt, Document(WEBHOOK, row))
+
+
+@router.post(
+    "/webhooks/{webhook_id}/rotate_secret",
+    operation_id="rotateWebhookSecret",
+    **operation(resource=WEBHOOK, errors=[404]),
+)
+async def rotate_webhook_secret(
+    webhook_id: WebhookId,
+    caller: CallerDep,
+    policy: PolicyDep,
+    conn: TransactionDep,
+    fmt: FormatDep,
+) -> Response:
+    """A new signing secret, shown this once; the old one keeps signing for the grace period."""
+    row = await service.rotate_secret(
+        conn, account_id=caller.account_id, subscription_id=webhook_id, policy=policy
+    )
     return respond(fmt, Document(WEBHOOK, row))

@@ -5,9 +5,11 @@ import re
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from payments_service.validation import Text
+from payments_service.webhooks.destinations import parse
 
-# An http(s) URL with a host name or address; the document states the same pattern.
-URL = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?([/?#][!-~]*)?")
+# An http(s) URL with a host name, an IPv4 address or a bracketed IPv6 address; the document
+# states the same pattern. (Where it may point is the destination check's business.)
+URL = re.compile(r"https?://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?([/?#][!-~]*)?")
 
 
 class WebhookCreate(BaseModel):
@@ -23,4 +25,8 @@ class WebhookCreate(BaseModel):
     def _http_url(cls, value: str) -> str:
         if not URL.fullmatch(value.strip()):
             raise ValueError("must be an http:// or https:// URL")
+        try:
+            parse(value.strip())
+        except ValueError:
+            raise ValueError("must be an http(s) URL with a valid host name or address") from None
         return value.strip()

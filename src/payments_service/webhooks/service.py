@@ -5,9 +5,10 @@ from typing import Any
 import asyncpg
 
 from payments_service.database import Connection
-from payments_service.errors import NotFound
+from payments_service.errors import NotFound, Unprocessable
 from payments_service.webhooks import repository
-from payments_service.webhooks.schemas import WebhookCreate
+from payments_service.webhooks.destinations import Admitted, Refused
+from payments_service.webhooks.policy import WebhookPolicy
 from payments_service.webhooks.signing import new_secret
 
 
@@ -16,17 +17,42 @@ def _shown(row: asyncpg.Record, secret: str | None = None) -> dict[str, Any]:
     return {**row, "secret": secret}
 
 
-async def create_webhook(
-    conn: Connection, *, account_id: int, data: WebhookCreate
+async def _with_secret(
+    conn: Connection, account_id: int, subscription_id: int, secret: str
 ) -> dict[str, Any]:
-    """A new subscription to every event of the account from now on, with its signing secret."""
-    secret = new_secret()
-    subscription_id = await repository.insert(
-        conn, account_id=account_id, url=data.url, secret=secret
-    )
     row = await repository.get(conn, account_id=account_id, subscription_id=subscription_id)
     assert row is not None
     return _shown(row, secret)
+
+
+async def admit(policy: WebhookPolicy, url: str) -> Admitted:
+    """`url` checked as a destination (before any transaction: it may look the host up)."""
+    try:
+        return await policy.destinations.admit(url)
+    except Refused:
+        raise Unprocessable(
+            "Webhooks cannot be sent to this host: it is (or resolves to) a loopback, private, "
+            "link-local, multicast or cloud metadata address",
+            code="destination_not_allowed",
+            field="url",
+        ) from None
+
+
+async def create_webhook(
+    conn: Connection, *, account_id: int, url: Admitted, policy: WebhookPolicy
+) -> dict[str, Any]:
+    """A new subscription to every event of the account from now on, with its signing secret."""
+    if await repository.count_locked(conn, account_id=account_id) >= policy.max_per_account:
+        raise Unprocessable(
+            f"An account has at most {policy.max_per_account} webhooks; delete one first",
+            code="too_many_webhooks",
+            field="url",
+        )
+    secret = new_secret()
+    subscription_id = await repository.insert(
+        conn, account_id=account_id, url=url, secret=policy.box.seal(secret)
+    )
+    return await _with_secret(conn, account_id, subscription_id, secret)
 
 
 async def list_webhooks(conn: Connection, *, account_id: int) -> list[dict[str, Any]]:
@@ -50,3 +76,19 @@ async def replay_dead(conn: Connection, *, account_id: int, subscription_id: int
     await get_webhook(conn, account_id=account_id, subscription_id=subscription_id)
     await repository.replay_dead(conn, account_id=account_id, subscription_id=subscription_id)
     return await get_webhook(conn, account_id=account_id, subscription_id=subscription_id)
+
+
+async def rotate_secret(
+    conn: Connection, *, account_id: int, subscription_id: int, policy: WebhookPolicy
+) -> dict[str, Any]:
+    """A new signing secret, shown this once; the old one still signs for the grace period."""
+    secret = new_secret()
+    if not await repository.rotate(
+        conn,
+        account_id=account_id,
+        subscription_id=subscription_id,
+        secret=policy.box.seal(secret),
+        grace_seconds=policy.grace_seconds,
+    ):
+        raise NotFound(f"No webhook {subscription_id}")
+    return await _with_secret(conn, account_id, subscription_id, secret)
