@@ -22,7 +22,7 @@ from fastapi import Depends, Request
 
 from payments_service import rate_limit
 from payments_service.accounts import repository
-from payments_service.database import Connection, pooled
+from payments_service.database import Connection, pooled, request_connection
 from payments_service.errors import Forbidden, Unauthorized
 
 PREFIX = "ps"
@@ -141,7 +141,8 @@ async def find_live_token(conn: Connection, token: str) -> asyncpg.Record:
 
 async def _verified(request: Request, token: str) -> asyncpg.Record:
     """`find_live_token` through the worker's cache and directory: the database is asked only
-    about a token whose id and secret the directory does not rule out, once per cache window."""
+    about a token whose id and secret the directory does not rule out, once per cache window,
+    on the connection the request goes on with."""
     account_id, token_id, secret = parse_token(token)
     secret_hash = hash_secret(secret)
     key = (account_id, token_id, secret_hash)
@@ -154,8 +155,8 @@ async def _verified(request: Request, token: str) -> asyncpg.Record:
             await directory.learn(lambda: pooled(request), beyond=token_id)
         if not directory.may_match(token_id, secret_hash):
             raise Unauthorized("Invalid token")
-        async with pooled(request) as conn:
-            row = await repository.find_token(conn, account_id=account_id, token_id=token_id)
+        conn = await request_connection(request)
+        row = await repository.find_token(conn, account_id=account_id, token_id=token_id)
         if row is not None and not hmac.compare_digest(row["token_hash"], secret_hash):
             row = None
         cache.put(key, row)

@@ -160,10 +160,23 @@ async def pooled(request: Request) -> AsyncIterator[Connection]:
         metrics.pool_sizes(pool.get_size(), pool.get_idle_size())
 
 
+REQUEST_CONNECTION = "payments_service.connection"  # where the request keeps its connection
+
+
+async def request_connection(request: Request) -> Connection:
+    """The request's one connection, taken by whatever needs it first (authentication asking
+    the database about a token, or the endpoint) and returned when the endpoint returns: a
+    refused request takes none, an accepted one never waits for the pool twice."""
+    conn: Connection | None = request.scope.get(REQUEST_CONNECTION)
+    if conn is None:
+        stack: contextlib.AsyncExitStack = request.scope["fastapi_function_astack"]
+        conn = await stack.enter_async_context(pooled(request))
+        request.scope[REQUEST_CONNECTION] = conn
+    return conn
+
+
 async def connection(request: Request) -> AsyncIterator[Connection]:
-    """The request's connection, taken after authentication (which needs none for a refusal)."""
-    async with pooled(request) as conn:
-        yield conn
+    yield await request_connection(request)
 
 
 ConnectionDep = Annotated[Connection, Depends(connection, scope="function")]

@@ -13,23 +13,24 @@ from collections import OrderedDict
 from fastapi import Request
 
 from payments_service.accounts import repository
-from payments_service.database import pooled
+from payments_service.database import request_connection
 from payments_service.errors import RateLimited
 
 
 async def check(request: Request, *, account_id: int) -> None:
     """Count the request against its account; refused over the limit. Without a limit, no query.
 
-    Runs on a connection of its own before the request's: the count commits at once, whatever
-    the request's fate, and the account's row is not held locked while the request runs.
+    Runs before the request's transaction opens: the count commits at once, whatever the
+    request's fate, and the account's row is not held locked while the request runs.
     """
     settings = request.app.state.settings
     if not settings.rate_limit_requests:
         return
-    async with pooled(request) as conn:
-        hits, retry_after = await repository.count_request(
-            conn, account_id=account_id, window_seconds=settings.rate_limit_window_seconds
-        )
+    hits, retry_after = await repository.count_request(
+        await request_connection(request),
+        account_id=account_id,
+        window_seconds=settings.rate_limit_window_seconds,
+    )
     if hits > settings.rate_limit_requests:
         raise RateLimited(
             f"Rate limit of {settings.rate_limit_requests} requests per "
