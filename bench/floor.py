@@ -4,7 +4,7 @@ A bare ASGI app (no framework, no auth, no parsing, no events, no logs) that ans
 `POST /invoices/{id}/payments` by running `bench.baseline.record_payment` on an asyncpg pool,
 served by uvicorn with the service's workers, uvloop and httptools. What it reaches is what
 HTTP and one Python process per core leave of the raw baseline; the service's own work is the
-rest of the gap. Configured by DATABASE_URL, FLOOR_ACCOUNT and FLOOR_POOL_SIZE.
+rest of the gap. Configured by DATABASE_URL, BENCH_ACCOUNT and BENCH_POOL_SIZE.
 """
 
 import os
@@ -23,7 +23,7 @@ async def _lifespan(receive: Any, send: Any) -> None:
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
-            size = int(os.environ["FLOOR_POOL_SIZE"])
+            size = int(os.environ["BENCH_POOL_SIZE"])
             pool = await asyncpg.create_pool(
                 os.environ["DATABASE_URL"], min_size=size, max_size=size
             )
@@ -54,7 +54,7 @@ async def app(scope: Scope, receive: Any, send: Any) -> None:
         await _answer(send, 200, b"{}", [])  # what server.py's start-up probe asks
         return
     async with state["pool"].acquire() as conn:
-        await record_payment(conn, int(os.environ["FLOOR_ACCOUNT"]), int(parts[2]))
+        await record_payment(conn, int(os.environ["BENCH_ACCOUNT"]), int(parts[2]))
     location = f"/invoice/{parts[2]}/payments/1".encode()
     headers = [(b"content-type", b"application/xml"), (b"location", location)]
     await _answer(send, 201, BODY, headers)

@@ -54,6 +54,8 @@ ROW: dict[str, Any] = {
     "recorded_by_email": "bench@bench.example",
     "created_at": NOW,
     "updated_at": NOW,
+    "last_sequence": 0,
+    "subscriptions": [],
 }
 
 

@@ -3,7 +3,9 @@
 Order matters: scenario 3 runs first with 10^3 payment rows in the database, then again after
 seeding up to 10^5; the writing scenarios come last. The raw asyncpg baseline runs right before
 scenario 1, so the two share the machine's state as closely as a shared machine allows; the floor
-(bench/floor.py: the baseline's transaction behind a bare ASGI app on uvicorn) right after.
+(bench/floor.py: the baseline's transaction behind a bare ASGI app on uvicorn) and the peer
+(bench/peer.py: the same endpoint as a typical FastAPI + SQLModel service) right after. Scenario 2
+has its own baseline: the raw transaction on one hot invoice, right before it.
 """
 
 import argparse
@@ -126,6 +128,22 @@ def main() -> int:
                 ),
             )
 
+        def run_app(name: str, app: str, *, json: bool) -> None:
+            """Scenario 1's load on another ASGI app over the same database, account and workers."""
+            app_invoices = invoices(f"{name}-", 1000)
+            log_name = f"{app.split(':')[0].removeprefix('bench.')}-{stamp}.log"
+            with server.app_running(
+                app,
+                url,
+                workers=args.workers,
+                pool_size=pool_size,
+                account_id=account_id,
+                log=RESULTS / log_name,
+            ) as other:
+                meters["service"] = other
+                app_target = scenarios.Target(other.base_url, token, seconds, args.connections)
+                record(name, lambda: scenarios.post_payments(app_target, app_invoices, json=json))
+
         listed = invoices("list-", 100, payments_each=10)
         spread = invoices("spread-", 1000)
         for_baseline = invoices("baseline-", 1000)
@@ -166,9 +184,19 @@ def main() -> int:
             )
             one = _with_connection(url, lambda c: seed.payment_ids(c, listed))
             record("4 get one payment XML", lambda: scenarios.get_payment(target, one))
+            hot_baseline = invoices("hot-baseline-", 1, payments_each=10)
             record(
-                "2 POST hot invoice, 10 on it", lambda: scenarios.post_payments(target, hot_small)
+                report.HOT_BASELINE,
+                lambda: scenarios.baseline(
+                    url,
+                    account_id=account_id,
+                    invoice_ids=hot_baseline,
+                    seconds=seconds,
+                    connections=args.connections,
+                    processes=args.workers,
+                ),
             )
+            record(report.SCENARIO_2, lambda: scenarios.post_payments(target, hot_small))
             record(
                 "2 POST hot invoice, 10^4 on it", lambda: scenarios.post_payments(target, hot_large)
             )
@@ -184,13 +212,8 @@ def main() -> int:
                 ),
             )
             record(report.SCENARIO_1, lambda: scenarios.post_payments(target, spread))
-            floor_log, floor_invoices = RESULTS / f"floor-{stamp}.log", invoices("floor-", 1000)
-            with server.floor_running(
-                url, workers=args.workers, pool_size=pool_size, account_id=account_id, log=floor_log
-            ) as floor:
-                meters["service"] = floor
-                floor_target = scenarios.Target(floor.base_url, token, seconds, args.connections)
-                record(report.FLOOR, lambda: scenarios.post_payments(floor_target, floor_invoices))
+            run_app(report.FLOOR, "bench.floor:app", json=False)
+            run_app(report.PEER, "bench.peer:app", json=True)
             meters["service"] = service
             rate = FIXED_RATE_SHARE * figures[report.SCENARIO_1].per_second
             record(

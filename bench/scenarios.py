@@ -14,6 +14,8 @@ PAYMENT_XML = (
     b'<payment><paid-at type="datetime">2008-02-14T00:00:00Z</paid-at>'
     b'<amount type="decimal">1.00</amount><notes>bench</notes></payment>'
 )
+# The same payment as a typical JSON API takes it (the peer's body).
+PAYMENT_JSON = b'{"paid_at": "2008-02-14T00:00:00Z", "amount": "1.00", "notes": "bench"}'
 
 
 @dataclass
@@ -29,13 +31,14 @@ class Target:
         return {"Authorization": f"Bearer {self.token}", "Accept": accept}
 
 
-def post_payments(target: Target, invoice_ids: list[int]) -> Figures:
+def post_payments(target: Target, invoice_ids: list[int], *, json: bool = False) -> Figures:
+    media_type = "application/json" if json else "application/xml"
     return wrk.run(
         target.base_url,
         paths=[f"/invoices/{i}/payments" for i in invoice_ids],
         method="POST",
-        body=PAYMENT_XML,
-        headers={**target.headers(), "Content-Type": "application/xml"},
+        body=PAYMENT_JSON if json else PAYMENT_XML,
+        headers={**target.headers(media_type), "Content-Type": media_type},
         seconds=target.seconds,
         connections=target.connections,
     )

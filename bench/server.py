@@ -77,13 +77,14 @@ def running(
     return _serving(command, env, workers, log)
 
 
-def floor_running(
-    database_url: str, *, workers: int, pool_size: int, account_id: int, log: Path
+def app_running(
+    app: str, database_url: str, *, workers: int, pool_size: int, account_id: int, log: Path
 ) -> AbstractContextManager[Service]:
-    """bench/floor.py under uvicorn, set up as `serve` sets up the service."""
-    env = {**os.environ, "DATABASE_URL": database_url, "FLOOR_POOL_SIZE": str(pool_size),
-           "FLOOR_ACCOUNT": str(account_id)}  # fmt: skip
-    command = [sys.executable, "-m", "uvicorn", "bench.floor:app", "--host", "127.0.0.1"]
+    """A bench ASGI app (`bench.floor:app`, `bench.peer:app`) under uvicorn, set up as `serve`
+    sets up the service."""
+    env = {**os.environ, "DATABASE_URL": database_url, "BENCH_POOL_SIZE": str(pool_size),
+           "BENCH_ACCOUNT": str(account_id)}  # fmt: skip
+    command = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1"]
     command += ["--port", str(free_port()), "--workers", str(workers), "--loop", "uvloop"]
     command += ["--http", "httptools", "--no-access-log", "--log-level", "warning"]
     return _serving(command, env, workers, log)

@@ -218,13 +218,16 @@ class Event(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("account_id", "invoice_id", "sequence", name="uq_events_invoice_sequence"),
         Index("ix_events_feed", "account_id", "position", "id"),
+        Index(
+            "ix_events_unnumbered", "account_id", "id", postgresql_where=text("position IS NULL")
+        ),
     )
 
     account_id: int = Field(sa_column=_account_id())
     id: int | None = Field(default=None, sa_column=_id())
-    # The feed's order: the account's events numbered in commit order (see `event_feeds`).
-    # Events from before 0009 keep their transaction id here; the ids after them are higher.
-    position: int = Field(sa_column=Column(BigInteger, nullable=False))
+    # The feed's order: the account's events numbered once seen committed (None until then;
+    # see `events/repository.py`). Events from before 0009 keep their transaction id here.
+    position: int | None = Field(default=None, sa_column=Column(BigInteger))
     type: str = Field(sa_column=Column(Text, nullable=False))
     # No foreign key to the invoice: events are history and outlive what they describe.
     invoice_id: int = Field(sa_column=Column(BigInteger, nullable=False))
@@ -239,8 +242,8 @@ class Event(SQLModel, table=True):
 
 
 class EventFeed(SQLModel, table=True):
-    """One row per account with events: the position of its newest event, locked by the
-    transaction that takes the next ones until it ends (see `events/repository.py`)."""
+    """One row per account with events: the position of its newest numbered event, locked
+    while the next ones are numbered (see `events/repository.py`)."""
 
     __tablename__ = "event_feeds"
     __table_args__ = (ForeignKeyConstraint(["account_id"], ["accounts.id"]),)

@@ -1,12 +1,14 @@
 """SQL for the event outbox. Every statement names the account, so on a sharded database each
 runs on the account's shard alone.
 
-An account's events are numbered by `position` in the order their transactions commit: the
-account's row in `event_feeds` hands out positions and stays locked until the transaction ends,
-so a position is only taken once every lower one has committed (or been given back by a
-rollback). A reader who sees an event therefore sees every event before it. Nothing depends on
-one server's transaction ids or sequences: the numbers live in the account's rows and move with
-its shard.
+An account's events are numbered by `position` in the order they are seen committed. A change
+writes its events unnumbered, so writers of one account never wait for each other; whoever reads
+the feed or sends webhooks first numbers what has committed since (`number_committed`), one
+reader at a time per account (the account's row in `event_feeds` is locked while it does). A
+number is therefore only handed out once every lower one is visible, and an event committed
+later gets a higher one: a reader who sees an event sees every event before it. Nothing depends
+on one server's transaction ids or sequences: the numbers live in the account's rows and move
+with its shard.
 """
 
 from collections.abc import Sequence
@@ -28,26 +30,48 @@ BEFORE_RECORDING = """
     FROM events AS e WHERE e.account_id = $1 AND e.invoice_id = $2
 """
 
-# Takes $2 positions and answers the last of them. Holds the account's row until the
-# transaction ends (the caller already holds the invoice's row: always in that order).
-RESERVE = """
-    INSERT INTO event_feeds AS f (account_id, last_position) VALUES ($1, $2)
-    ON CONFLICT (account_id) DO UPDATE SET last_position = f.last_position + excluded.last_position
+# Locks the account's counter (made on first use) and answers it.
+LOCK_FEED = """
+    INSERT INTO event_feeds AS f (account_id, last_position) VALUES ($1, 0)
+    ON CONFLICT (account_id) DO UPDATE SET last_position = f.last_position
     RETURNING last_position
 """
+
+# Numbers the committed unnumbered events after $2, in id order: one change's events, and one
+# invoice's changes, were inserted in their order (ids come from one sequence).
+NUMBER = """
+    UPDATE events AS e SET position = $2::bigint + n.rank
+    FROM (
+        SELECT id, row_number() OVER (ORDER BY id) AS rank
+        FROM events WHERE account_id = $1 AND position IS NULL
+    ) AS n
+    WHERE e.account_id = $1 AND e.id = n.id
+"""
+
+ADVANCE_FEED = "UPDATE event_feeds SET last_position = $2 WHERE account_id = $1"
+
+
+async def number_committed(conn: Connection, *, account_id: int) -> None:
+    """Give the account's committed unnumbered events the next positions. The counter is locked
+    before the events are read, so each of these statements sees every earlier numbering."""
+    async with conn.transaction():
+        last: int = await conn.fetchval(LOCK_FEED, account_id)
+        status = await conn.execute(NUMBER, account_id, last)
+        numbered = int(status.rsplit(" ", 1)[1])
+        if numbered:
+            await conn.execute(ADVANCE_FEED, account_id, last + numbered)
 
 
 @cache
 def insert_statement(count: int) -> str:
-    """`count` events of one invoice: $1-$8 are the same for all (account, invoice, payment,
-    its amount, the invoice's amounts, state, currency), $9 and $10 the first event's position
-    and sequence, then one type per event."""
+    """`count` events of one invoice, unnumbered: $1-$8 are the same for all (account, invoice,
+    payment, its amount, the invoice's amounts, state, currency), $9 the first event's sequence,
+    then one type per event."""
     rows = ", ".join(
-        f"($1, $2, $9::bigint + {n}, $10::bigint + {n}, ${11 + n}, $3, $4, $5, $6, $7, $8)"
-        for n in range(count)
+        f"($1, $2, $9::bigint + {n}, ${10 + n}, $3, $4, $5, $6, $7, $8)" for n in range(count)
     )
     return f"""
-        INSERT INTO events (account_id, invoice_id, position, sequence, type, payment_id,
+        INSERT INTO events (account_id, invoice_id, sequence, type, payment_id,
             payment_amount, amount, due_amount, state, currency)
         VALUES {rows}
         RETURNING id, sequence
@@ -78,7 +102,6 @@ async def record(
     reading its last event here is race-free."""
     before = await conn.fetchrow(BEFORE_RECORDING, account_id, invoice["id"])
     assert before is not None  # an aggregate: one row
-    last_position: int = await conn.fetchval(RESERVE, account_id, len(types))
     recorded = await conn.fetch(
         insert_statement(len(types)),
         account_id,
@@ -89,7 +112,6 @@ async def record(
         invoice["due_amount"],
         invoice["state"],
         invoice["currency"],
-        last_position - len(types) + 1,
         before["last_sequence"] + 1,
         *types,
     )

@@ -59,7 +59,7 @@ async def list_events(
     conn: Connection, *, account_id: int, after: str | None, limit: int
 ) -> list[dict[str, Any]]:
     """The account's events after the cursor, oldest first, each with its own cursor."""
-    rows = await repository.list_after(
-        conn, account_id=account_id, after=parse_cursor(after), limit=limit
-    )
+    cursor = parse_cursor(after)
+    await repository.number_committed(conn, account_id=account_id)
+    rows = await repository.list_after(conn, account_id=account_id, after=cursor, limit=limit)
     return [with_cursor(row) for row in rows]

@@ -27,6 +27,7 @@ import httpx
 
 from payments_service.config import Settings
 from payments_service.database import connect_with_backoff
+from payments_service.events import repository as events
 from payments_service.events.service import with_cursor
 from payments_service.json_wire import to_json
 from payments_service.webhooks import repository
@@ -190,6 +191,7 @@ class Dispatcher:
                 conn, **key, give_up_seconds=settings.webhook_give_up_seconds
             )
             await repository.settle(conn, **key)
+            await events.number_committed(conn, account_id=account_id)
             heads = await repository.due_heads(conn, **key, limit=INVOICES_PER_ROUND)
         if not heads:
             return False

@@ -256,7 +256,8 @@ async def due_heads(
     conn: Connection, *, account_id: int, subscription_id: int, limit: int
 ) -> list[asyncpg.Record]:
     """Per invoice, the oldest delivery still owed, when it is pending and due: never a later
-    event of an invoice before an earlier one succeeded (a dead one blocks its invoice)."""
+    event of an invoice before an earlier one succeeded (a dead one blocks its invoice). An
+    event not yet numbered waits for the next round (its cursor is part of the payload)."""
     return await conn.fetch(
         f"""
         SELECT head.id AS delivery_id, head.attempts, s.url, s.secret,
@@ -271,7 +272,8 @@ async def due_heads(
         ) AS head
         JOIN webhook_subscriptions s ON s.account_id = $1 AND s.id = $2
         JOIN LATERAL (
-            SELECT {EVENT_COLUMNS} FROM events WHERE account_id = $1 AND id = head.event_id
+            SELECT {EVENT_COLUMNS} FROM events
+            WHERE account_id = $1 AND id = head.event_id AND position IS NOT NULL
         ) AS e ON true
         WHERE head.state = 'pending' AND head.next_attempt_at <= now()
         ORDER BY head.next_attempt_at

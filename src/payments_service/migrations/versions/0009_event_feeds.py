@@ -1,8 +1,9 @@
-"""events: numbered per account in commit order (event_feeds) instead of by transaction id
+"""events: numbered per account once seen committed (event_feeds) instead of by transaction id
 
 A transaction id belongs to one server: on a sharded database the coordinator's and the
 worker's are unrelated counters, and a shard moved to another node meets a new one. The
-account's own counter moves with its shard. Events written before keep their transaction ids
+account's own counter moves with its shard. Events are written unnumbered and numbered by the
+feed's readers (see `events/repository.py`). Events written before keep their transaction ids
 as positions (cursors handed out stay valid); each account's counter starts after its highest.
 
 Revision ID: 0009
@@ -23,7 +24,13 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.alter_column("events", "ordering_xid", new_column_name="position")
+    op.alter_column("events", "ordering_xid", new_column_name="position", nullable=True)
+    op.create_index(
+        "ix_events_unnumbered",
+        "events",
+        ["account_id", "id"],
+        postgresql_where=sa.text("position IS NULL"),
+    )
     op.create_table(
         "event_feeds",
         sa.Column("account_id", sa.BigInteger(), nullable=False),
@@ -40,4 +47,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("event_feeds")
-    op.alter_column("events", "position", new_column_name="ordering_xid")
+    op.drop_index("ix_events_unnumbered", "events")
+    op.alter_column("events", "position", new_column_name="ordering_xid", nullable=False)
