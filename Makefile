@@ -5,7 +5,7 @@ PYTHON ?= python3
 # The embedded PostgreSQL wheel wants a runtime dir; give it one when the shell has none.
 export XDG_RUNTIME_DIR ?= /tmp/runtime-$(shell id -u)
 
-.PHONY: install run test test-citus lint format bench clean jepsen fuzz clients
+.PHONY: install run test test-citus bench-citus lint format bench clean jepsen fuzz clients
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,7 @@ test: install
 # The suite again on a throwaway 3-node Citus cluster (see scripts/citus-cluster.sh and
 # docs/scale-out.md); without ../shared/tools/citus it says so and passes.
 test-citus: install
-	bash scripts/citus-cluster.sh $(BIN)/pytest $(PYTEST_ARGS)
+	VENV=$(VENV) bash scripts/citus-cluster.sh $(BIN)/pytest $(PYTEST_ARGS)
 
 # The invariant test at scale: 10,000 random operations from 32 clients; prints its figures.
 jepsen: install
@@ -73,6 +73,11 @@ format: install
 # BENCH_ARGS=--quick for 3 s runs; see `python -m bench --help`.
 bench: install
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# POST and list throughput on plain PostgreSQL and on the Citus cluster, in one run
+# (docs/scale-out.md); BENCH_ARGS="--seconds 5" for a shorter one.
+bench-citus: install
+	VENV=$(VENV) bash scripts/citus-cluster.sh $(BIN)/python -m bench.scale_out $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(CLIENTS) .pytest_cache .ruff_cache

@@ -82,7 +82,7 @@ done
 export DATABASE_URL="postgresql://postgres@127.0.0.1:${port[coordinator]}/payments"
 export TEST_CITUS=1
 echo "citus: coordinator on port ${port[coordinator]}, workers on ${port[worker1]} and ${port[worker2]}"
-.venv/bin/payments-service migrate
+"${VENV:-.venv}/bin/payments-service" migrate
 status=0
 "$@" || status=$?
 exit "$status"

@@ -185,20 +185,25 @@ async def test_writes_on_every_shard_while_one_moves_give_each_tenant_its_events
         port,
     )
     assert target is not None
-    readers_done = asyncio.Event()
+    writing = asyncio.Semaphore(0)  # released once per tenant that has paid 10 times
+    moved_away = asyncio.Event()
     seen: dict[int, list[dict[str, Any]]] = {}
 
     async def write(tenant: Account) -> int:
-        count = 0
-        while not readers_done.is_set() or count < 40:
+        """Payments before, during and after the move (10 after it, at least)."""
+        count = after = 0
+        while after < 10:
             await paid(client, tenant, invoices[tenant.id], "1.00")
             count += 1
+            after += moved_away.is_set()
+            if count == 10:
+                writing.release()
         return count
 
     async def read_while_writing(tenant: Account) -> None:
         """A reader following the feed as it grows must never see a gap or a repeat."""
         events: list[dict[str, Any]] = []
-        while not readers_done.is_set():
+        while not moved_away.is_set():
             params = {"after": events[-1]["cursor"]} if events else {}
             page = await client.get("/events", params=params, headers={**tenant.auth, **JSON})
             events += [item["event"] for item in page.json()]
@@ -206,7 +211,8 @@ async def test_writes_on_every_shard_while_one_moves_give_each_tenant_its_events
         seen[tenant.id] = events
 
     async def move() -> None:
-        await asyncio.sleep(0.2)  # with writes under way
+        for _ in tenants:
+            await writing.acquire()
         await db.execute(
             "SELECT citus_move_shard_placement($1, $2, $3, $4, $5)",
             shard,
@@ -215,7 +221,7 @@ async def test_writes_on_every_shard_while_one_moves_give_each_tenant_its_events
             target["nodename"],
             target["nodeport"],
         )
-        readers_done.set()
+        moved_away.set()
 
     async with asyncio.timeout(300):
         *written, _ = await asyncio.gather(

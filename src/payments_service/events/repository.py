@@ -22,11 +22,13 @@ from payments_service.database import Connection
 COLUMNS = """id, position, type, account_id, invoice_id, sequence, payment_id, payment_amount,
     amount, due_amount, state, currency, created_at"""
 
-# The invoice's last event number and the account's webhook subscriptions.
+# The invoice's last event number and the account's webhook subscriptions ("1,2"; as text, not
+# an array: asyncpg looks an array type up once per connection, which takes most of a second
+# on a Citus coordinator).
 BEFORE_RECORDING = """
     SELECT coalesce(max(e.sequence), 0) AS last_sequence,
-        ARRAY(SELECT s.id FROM webhook_subscriptions AS s WHERE s.account_id = $1 ORDER BY s.id)
-        AS subscriptions
+        (SELECT string_agg(s.id::text, ',') FROM webhook_subscriptions AS s
+         WHERE s.account_id = $1) AS subscriptions
     FROM events AS e WHERE e.account_id = $1 AND e.invoice_id = $2
 """
 
@@ -119,9 +121,9 @@ async def record(
         await conn.executemany(
             QUEUE_DELIVERY,
             [
-                (account_id, subscription, event["id"], invoice["id"], event["sequence"])
+                (account_id, int(subscription), event["id"], invoice["id"], event["sequence"])
                 for event in recorded
-                for subscription in before["subscriptions"]
+                for subscription in before["subscriptions"].split(",")
             ],
         )
 

@@ -235,7 +235,8 @@ async def settle(conn: Connection, *, account_id: int, subscription_id: int) -> 
     await conn.execute(
         """
         UPDATE webhook_deliveries d SET next_attempt_at =
-            CASE head.state WHEN 'dead' THEN 'infinity' ELSE head.next_attempt_at END
+            -- a searched CASE: Citus deparses `CASE head.state WHEN ...` wrongly (text = bool)
+            CASE WHEN head.state = 'dead' THEN 'infinity' ELSE head.next_attempt_at END
         FROM webhook_deliveries d2
         CROSS JOIN LATERAL (
             SELECT h.id, h.state, h.next_attempt_at FROM webhook_deliveries h
