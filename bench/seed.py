@@ -15,10 +15,10 @@ PAYMENT_AMOUNT = Decimal("1.00")
 
 
 async def account_with_token(conn: asyncpg.Connection, name: str) -> tuple[int, str]:
+    account_id = await accounts.create_account(conn, name=name)
     token = await accounts.create_token(
-        conn, account=name, email=f"{name}@bench.example", name="Bench Runner"
+        conn, account_id=account_id, email=f"{name}@bench.example", name="Bench Runner"
     )
-    account_id: int = await conn.fetchval("SELECT id FROM accounts WHERE name = $1", name)
     return account_id, token
 
 

@@ -27,9 +27,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from payments_service import embedded
 from payments_service.accounts import service as accounts
 from payments_service.config import Settings
-from payments_service.database import start_embedded, stop_embedded
 from payments_service.main import create_app
 from payments_service.schema import migrate
 from payments_service.webhooks.policy import WebhookPolicy
@@ -37,6 +37,18 @@ from tests.contract.checker import ContractChecker
 from tests.fake_dns import DNS
 
 LOOPBACK = "127.0.0.0/8"
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"  # beside the checkout
+
+
+def shared_spec(name: str, *, variable: str) -> Path:
+    """One of Harvest's documents: `../shared/spec/<name>` beside the checkout, or the file the
+    environment variable `variable` names. Missing (e.g. in a clone of the repository alone):
+    the test that needs it skips, saying what to place where."""
+    path = Path(os.environ.get(variable) or SHARED / "spec" / name)
+    if not path.is_file():
+        pytest.skip(f"needs Harvest's {name}: place it at {path}, or set {variable} to its path")
+    return path
 
 
 def with_database(url: str, name: str) -> str:
@@ -83,7 +95,7 @@ def database_url() -> Iterator[str]:
     server_url = os.environ.get("DATABASE_URL")
     if not server_url:
         pgdata_parent = Path(tempfile.mkdtemp(prefix="payments-test-"))
-        server_url = start_embedded(pgdata_parent / "pg", throwaway=True)
+        server_url = embedded.start(pgdata_parent / "pg", throwaway=True)
     name = f"payments_test_{os.getpid()}"
 
     async def admin(sql: str) -> None:
@@ -100,7 +112,7 @@ def database_url() -> Iterator[str]:
     yield url
     asyncio.run(admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
     if pgdata_parent is not None:
-        stop_embedded(pgdata_parent / "pg")
+        embedded.stop(pgdata_parent / "pg")
         shutil.rmtree(pgdata_parent, ignore_errors=True)
 
 
@@ -212,10 +224,10 @@ async def make_account(
 ) -> Account:
     email = f"{name.lower()}@example.com"
     async with db.acquire() as conn:
-        if not invoices_enabled:
-            await accounts.create_account(conn, name=name, invoices_enabled=False)
-        token = await accounts.create_token(conn, account=name, email=email, name=user)
-        account_id = await conn.fetchval("SELECT id FROM accounts WHERE name = $1", name)
+        account_id = await accounts.create_account(
+            conn, name=name, invoices_enabled=invoices_enabled
+        )
+        token = await accounts.create_token(conn, account_id=account_id, email=email, name=user)
     return Account(id=account_id, email=email, name=user, token=token)
 
 

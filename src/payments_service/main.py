@@ -9,11 +9,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.routing import Match
 
-from payments_service import contract
+from payments_service import __version__, contract
 from payments_service.auth import TokenCache, TokenDirectory
 from payments_service.body_limit import BodyLimitMiddleware
 from payments_service.config import Settings, get_settings
@@ -28,6 +29,8 @@ from payments_service.negotiation import error_response
 from payments_service.observability import logs
 from payments_service.observability.middleware import ObservabilityMiddleware
 from payments_service.observability.router import router as observability_router
+from payments_service.pages import ASSETS
+from payments_service.pages import router as pages_router
 from payments_service.payments.router import router as payments_router
 from payments_service.rate_limit import FailedAuthLimit
 from payments_service.trailing_slash import TrailingSlashMiddleware
@@ -116,13 +119,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if app.state.pool is not None:
                 await app.state.pool.close()
 
-    app = FastAPI(
+    # FastAPIOffline: /docs loads Swagger UI from this service, not a CDN; /redoc is ours.
+    app = FastAPIOffline(
+        redoc_url=None,
+        static_url=ASSETS,
         title="payments-service",
-        version="1.0.0",
+        version=__version__,
         description="Harvest v1 compatible Invoice Payments API on PostgreSQL.",
         lifespan=lifespan,
         # Metrics are Prometheus and logs our own: FastAPI's OpenTelemetry would only cost time.
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
+        # Swagger UI would send the document to validator.swagger.io, on the internet.
+        swagger_ui_parameters={"validatorUrl": None},
     )
     app.state.settings = settings
     app.state.token_cache = TokenCache(settings.token_cache_seconds, settings.token_cache_entries)
@@ -140,6 +148,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(v2_router)
     app.include_router(events_router)
     app.include_router(webhooks_router)
+    app.include_router(pages_router)
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)

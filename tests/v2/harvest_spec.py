@@ -1,17 +1,11 @@
-"""The in-scope part of Harvest's own v2 OpenAPI description, for the client and schemathesis.
-
-Reads the shared spec (or `HARVEST_V2_SPEC`), keeps the operations this service serves under
-/v2, and only the components they reference.
+"""The in-scope part of Harvest's own v2 OpenAPI description, for the client and schemathesis:
+the operations this service serves under /v2, and only the components they reference.
 """
 
-import os
 from pathlib import Path
 from typing import Any
 
 import yaml
-
-ROOT = Path(__file__).resolve().parents[2]
-SPEC = Path(os.environ.get("HARVEST_V2_SPEC", ROOT.parent / "shared/spec/harvest-v2-openapi.yaml"))
 
 IN_SCOPE = {
     "/company": ["get"],
@@ -33,8 +27,8 @@ def _refs(node: Any) -> set[str]:
     return set()
 
 
-def in_scope_spec() -> dict[str, Any]:
-    spec = yaml.safe_load(SPEC.read_text())
+def in_scope_spec(source: Path) -> dict[str, Any]:
+    spec = yaml.safe_load(source.read_text())
     paths = {
         path: {method: spec["paths"][path][method] for method in methods}
         for path, methods in IN_SCOPE.items()

@@ -172,7 +172,7 @@ async def test_a_disabled_accounts_deliveries_wait_and_arrive_once_it_is_enabled
     await subscribe(client, owner, receiver.url)
     await create_invoice(client, owner, sent=False)
     async with db.acquire() as conn:
-        await accounts.set_account_active(conn, name="Acme", active=False)
+        await accounts.set_account_active(conn, account_id=owner.id, active=False)
     dispatcher = await make_dispatcher()
 
     for _ in range(20):
@@ -183,7 +183,7 @@ async def test_a_disabled_accounts_deliveries_wait_and_arrive_once_it_is_enabled
     assert dict(owed) == {"state": "pending", "attempts": 0}
 
     async with db.acquire() as conn:
-        await accounts.set_account_active(conn, name="Acme", active=True)
+        await accounts.set_account_active(conn, account_id=owner.id, active=True)
     running = asyncio.create_task(dispatcher.run_forever())
     try:
         await eventually(lambda: nothing_owed(db))
@@ -209,11 +209,11 @@ async def test_disabling_an_account_stops_its_sends_in_flight_and_keeps_them_owe
     try:
         await eventually(lambda: _requests(receiver))
         async with db.acquire() as conn:
-            await accounts.set_account_active(conn, name="Acme", active=False)
+            await accounts.set_account_active(conn, account_id=owner.id, active=False)
         await eventually(lambda: _hung_up(receiver), within=30)
         receiver.behaviour = "ok"
         async with db.acquire() as conn:
-            await accounts.set_account_active(conn, name="Acme", active=True)
+            await accounts.set_account_active(conn, account_id=owner.id, active=True)
         await eventually(lambda: nothing_owed(db), within=30)
     finally:
         running.cancel()

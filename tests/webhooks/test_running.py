@@ -155,7 +155,7 @@ async def test_cli_webhook_mistakes_exit_1_or_2_and_change_nothing(
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return cli("webhooks", *args, database_url=database_url)
 
-    assert run("--account", "Nope", "add", "http://127.0.0.1:9/").returncode == 1
+    assert run("--account", "Nope", "add", "http://127.0.0.1:9/").returncode == 2  # unknown
     assert run("--account", "Acme", "add", "ftp://127.0.0.1:9/").returncode == 1
     assert run("--account", "Acme", "remove", "x").returncode == 2
     assert await db.fetchval("SELECT count(*) FROM webhook_subscriptions") == 0

@@ -38,6 +38,10 @@ async def any_account(conn: Connection) -> bool:
     return found
 
 
+async def find_account_by_id(conn: Connection, *, account_id: int) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT id, name FROM accounts WHERE id = $1", account_id)
+
+
 async def find_account(conn: Connection, *, name: str) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT id, name FROM accounts WHERE name = $1", name)
 
@@ -119,12 +123,8 @@ async def revoke_token(conn: Connection, *, token_id: int) -> bool:
     return revoked is not None
 
 
-async def set_active(conn: Connection, *, name: str, active: bool) -> bool:
-    """False when there is no account of that name."""
-    found = await conn.fetchval(
-        "UPDATE accounts SET is_active = $2 WHERE name = $1 RETURNING id", name, active
-    )
-    return found is not None
+async def set_active(conn: Connection, *, account_id: int, active: bool) -> None:
+    await conn.execute("UPDATE accounts SET is_active = $2 WHERE id = $1", account_id, active)
 
 
 async def count_request(

