@@ -8,7 +8,9 @@ COPY src ./src
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 
 FROM python:3.11-slim
-ENV PYTHONUNBUFFERED=1 HOST=0.0.0.0 PORT=8000
+ENV PYTHONUNBUFFERED=1 HOST=0.0.0.0 PORT=8000 \
+    MAX_HEADER_BYTES=16384 HEADER_TIMEOUT_SECONDS=5 KEEPALIVE_TIMEOUT_SECONDS=5 \
+    MAX_CONNECTIONS_PER_WORKER=2048
 RUN useradd --create-home --uid 10001 app
 COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels

@@ -116,6 +116,10 @@ def database_url() -> Iterator[str]:
         shutil.rmtree(pgdata_parent, ignore_errors=True)
 
 
+METRICS_TOKEN = "scraper-secret"
+METRICS_AUTH = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+
+
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
     # Tests that pile concurrent requests on one invoice queue for connections; on a busy
@@ -127,6 +131,10 @@ def settings(database_url: str) -> Settings:
         db_pool_size=20,
         db_pool_timeout=30,
         dispatcher_enabled=False,
+        metrics_token=METRICS_TOKEN,
+        allowed_hosts="testserver,127.0.0.1",
+        # Tests send many bad credentials from one address; the limit has its own tests.
+        auth_failure_limit=10**6,
         webhook_allowed_private_networks=LOOPBACK,
     )
 
@@ -146,7 +154,12 @@ async def truncate_all(db: asyncpg.Pool) -> None:
         "AND tablename <> 'alembic_version'"
     )
     names = ", ".join(f'"{t["tablename"]}"' for t in tables)
-    await db.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    # Token ids are never reused, as in production: every worker remembers the ids it has met
+    # (auth.TokenDirectory), so their sequence keeps counting.
+    async with db.acquire() as conn, conn.transaction():
+        next_token = await conn.fetchval("SELECT nextval('api_tokens_id_seq')")
+        await conn.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+        await conn.execute("SELECT setval('api_tokens_id_seq', $1)", next_token)
 
 
 @pytest.fixture(autouse=True)
@@ -310,6 +323,7 @@ def start_server(
         "DATABASE_URL": database_url,
         "DB_POOL_SIZE": "10",
         "DISPATCHER_ENABLED": "false",  # webhook tests start the dispatchers they need
+        "METRICS_TOKEN": METRICS_TOKEN,
         # Subscribers on loopback; no host name is looked up (no DNS from tests).
         "WEBHOOK_ALLOWED_PRIVATE_NETWORKS": LOOPBACK,
         "WEBHOOK_REGISTRATION_LOOKUP": "false",
@@ -358,7 +372,8 @@ def workers_of(pid: int) -> list[int]:
 @pytest.fixture(scope="session")
 def live_service(database_url: str) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """The service under uvicorn with 2 workers on a real socket, as `serve` runs it."""
-    process, base = start_server(database_url)
+    # Fuzzers send thousands of bad credentials from one address; the limit has its own tests.
+    process, base = start_server(database_url, env={"AUTH_FAILURE_LIMIT": "1000000"})
     yield process, base
     process.terminate()
     process.wait(timeout=15)

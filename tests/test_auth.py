@@ -1,12 +1,16 @@
 """Bearer and Basic credentials, 401 with a challenge, 403 for a disabled invoice feature."""
 
+import asyncio
 import base64
+from typing import Any
 
 import asyncpg
 import httpx
 import pytest
 
-from tests.conftest import Account, create_invoice, make_account
+from payments_service.config import Settings
+from tests.conftest import Account, create_invoice, make_account, serving
+from tests.v2.conftest import v2_headers
 
 
 def basic(email: str, token: str) -> dict[str, str]:
@@ -65,3 +69,94 @@ async def test_an_account_without_the_invoice_feature_gets_403(
     )
     assert response.status_code == 403
     assert response.json()["errors"][0]["code"] == "invoices_disabled"
+
+
+def bogus_credentials(owner: Account) -> list[dict[str, Any]]:
+    """None, malformed, non-ASCII digits, a made-up id (not above the newest token's: see
+    test_made_up_ids_above_the_newest_are_refused_while_a_valid_token_is_served), a wrong
+    secret."""
+    account, token_id = owner.token.split("_")[1:3]
+    return [
+        {},
+        {"Authorization": "Bearer nonsense"},
+        {"Authorization": "Basic !!!"},
+        {"Authorization": b"Bearer ps_\xb2_1_x"},  # latin-1: Bearer ps_²_1_x
+        {"Authorization": f"Bearer ps_{account}_{max(1, int(token_id) - 1)}_x"},
+        {"Authorization": f"Bearer ps_{account}_{token_id}_wrongsecret"},
+    ]
+
+
+async def test_refused_credentials_take_no_database_connection(
+    settings: Settings, owner: Account
+) -> None:
+    async with serving(settings.model_copy(update={"db_pool_size": 1})) as (app, http):
+        assert (await http.get("/invoices", headers=owner.auth)).status_code == 200
+        async with app.state.pool.acquire():  # the only connection, held
+            for headers in bogus_credentials(owner):
+                for path in ("/invoices/1/payments", "/v2/invoices"):
+                    response = await http.get(
+                        path, headers={**headers, "User-Agent": "test"}, timeout=5
+                    )
+                    assert response.status_code == 401, (headers, response.text)
+
+
+async def test_an_address_that_keeps_failing_gets_503_or_429_on_v2_and_others_are_served(
+    settings: Settings, owner: Account
+) -> None:
+    limited = settings.model_copy(update={"auth_failure_limit": 3})
+    async with serving(limited) as (app, http):
+        for _ in range(3):
+            assert (await http.get("/invoices", headers=BAD)).status_code == 401
+        for path, status in (("/invoices", 503), ("/v2/invoices", 429)):
+            # refused even with good credentials until the window ends
+            for headers in (BAD, {**v2_headers(owner)}):
+                refused = await http.get(path, headers=headers)
+                assert refused.status_code == status
+                assert 1 <= int(refused.headers["Retry-After"]) <= 60
+        other = httpx.ASGITransport(app=app, client=("127.0.0.2", 4000))
+        async with httpx.AsyncClient(transport=other, base_url="http://testserver") as elsewhere:
+            assert (await elsewhere.get("/invoices", headers=owner.auth)).status_code == 200
+            assert (
+                await elsewhere.get("/v2/invoices", headers=v2_headers(owner))
+            ).status_code == 200
+
+
+BAD = {"Authorization": "Bearer ps_1_1_x"}
+
+
+async def test_made_up_ids_above_the_newest_are_refused_while_a_valid_token_is_served(
+    settings: Settings, owner: Account
+) -> None:
+    """The worker learns new token ids with one query at a time (auth.TokenDirectory)."""
+    roomy = {"db_pool_size": 2, "db_pool_timeout": 2, "auth_failure_limit": 1000}
+    async with serving(settings.model_copy(update=roomy)) as (app, http):
+        newest = int(owner.token.split("_")[2])
+        made_up = [{"Authorization": f"Bearer ps_1_{newest + n}_x"} for n in range(1, 41)]
+        async with app.state.pool.acquire():  # one of the two connections, held
+            answers = await asyncio.gather(
+                *(http.get("/invoices", headers=headers) for headers in made_up),
+                http.get("/invoices", headers=owner.auth),
+            )
+        assert [r.status_code for r in answers] == [401] * len(made_up) + [200]
+
+
+async def test_the_token_works_in_the_access_token_query_parameter_on_v1_and_v2(
+    client: httpx.AsyncClient, owner: Account
+) -> None:
+    invoice_id = await create_invoice(client, owner)
+    token = {"access_token": owner.token}
+    v1 = await client.get(f"/invoices/{invoice_id}/payments", params=token)
+    assert v1.status_code == 200
+    v2 = await client.get(
+        f"/v2/invoices/{invoice_id}",
+        params={**token, "account_id": str(owner.id)},
+        headers={"User-Agent": "test"},
+    )
+    assert v2.status_code == 200
+    assert v2.json()["id"] == invoice_id
+    wrong = await client.get(
+        f"/v2/invoices/{invoice_id}",
+        params={**token, "account_id": str(owner.id + 1)},
+        headers={"User-Agent": "test"},
+    )
+    assert wrong.status_code == 403

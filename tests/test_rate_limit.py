@@ -27,7 +27,7 @@ async def without_counts(db: asyncpg.Pool) -> dict[str, Any]:
     return rows
 
 
-async def test_over_the_limit_an_account_gets_503_with_retry_after_and_nothing_is_written(
+async def test_over_the_limit_an_account_gets_503_or_429_on_v2_with_retry_after_and_no_write(
     client: httpx.AsyncClient, settings: Settings, owner: Account, db: asyncpg.Pool
 ) -> None:
     invoice_id = await create_invoice(client, owner)
@@ -49,7 +49,7 @@ async def test_over_the_limit_an_account_gets_503_with_retry_after_and_nothing_i
         assert as_json.status_code == 503
         assert as_json.json()["errors"][0]["code"] == "rate_limited"
         v2 = await http.get(f"/v2/invoices/{invoice_id}", headers=v2_headers(owner))
-        assert (v2.status_code, v2.json()["code"]) == (503, 503)
+        assert (v2.status_code, v2.json()["code"]) == (429, 429)  # Harvest v2's status
         assert "Rate limit of 3 requests per 3600 seconds" in v2.json()["message"]
         assert "Retry-After" in v2.headers
 

@@ -20,7 +20,12 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         for name, value in scope["headers"]:
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+            if (
+                name == b"content-length"
+                and value.isascii()
+                and value.isdigit()
+                and int(value) > self.max_bytes
+            ):
                 error = self._too_large()
                 response = error_response(Request(scope), error.status_code, error.problems)
                 await response(scope, receive, send)

@@ -5,6 +5,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import resource
 import signal
 import socket
 import sys
@@ -24,6 +25,7 @@ from payments_service.accounts import repository as accounts_repository
 from payments_service.accounts import service as accounts
 from payments_service.config import get_settings
 from payments_service.database import NoDatabase, database_url, is_unavailable
+from payments_service.edge import HeaderLimitedProtocol
 from payments_service.errors import NotFound, ServiceError
 from payments_service.invoices import service as invoices
 from payments_service.json_wire import to_json
@@ -107,6 +109,15 @@ def _share_metrics_between_workers() -> None:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="payments-metrics-")
 
 
+def _allow_open_files(wanted: int) -> None:
+    """Raise the soft open-file limit towards `wanted` (as far as the hard limit allows), so
+    the connection cap, not the file descriptors, decides when connections are refused."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        ceiling = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (ceiling, hard))
+
+
 async def _first_steps(conn: asyncpg.Connection) -> str:
     """What a new database still needs before the service is of use, if anything."""
     try:
@@ -137,6 +148,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except Exception as exc:
         if not is_unavailable(exc):
             raise  # unreachable: the service starts anyway, and connects when it can
+    _allow_open_files(settings.max_connections_per_worker + 256)  # + the pool, logs, files
     config = uvicorn.Config(
         "payments_service.main:create_app",
         factory=True,
@@ -144,7 +156,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=workers,
         loop="uvloop",
-        http="httptools",
+        http=HeaderLimitedProtocol,  # httptools, with header size and time limits
+        timeout_keep_alive=settings.keepalive_timeout_seconds,
+        limit_concurrency=settings.max_connections_per_worker,  # beyond: 503 at once
         access_log=False,  # ours logs one JSON line per request, with its request id
         log_config=None,  # logs.configure routes uvicorn's records through our JSON renderer
         # On SIGTERM: stop accepting, let requests in flight finish for up to 10 s.

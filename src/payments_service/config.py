@@ -21,8 +21,23 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     db_pool_timeout: float = 2.0
     log_level: str = "INFO"
+    # Absolute links (v2 pagination) start with PUBLIC_BASE_URL; without it, with the request's
+    # host if it is one of ALLOWED_HOSTS (comma-separated; default: HOST and localhost).
+    public_base_url: str | None = None
+    allowed_hosts: str = ""
+    # /metrics answers only `Authorization: Bearer <this>`; unset, it is 404.
+    metrics_token: str | None = None
+    # The HTTP edge (see edge.py and docs/operations.md).
+    max_header_bytes: int = Field(default=16 * 1024, ge=1024)
+    header_timeout_seconds: float = Field(default=5.0, gt=0)
+    keepalive_timeout_seconds: int = Field(default=5, ge=1)
+    max_connections_per_worker: int = Field(default=2048, ge=1)
     # A verified token is trusted this long without a query; revocation takes effect after it.
-    token_cache_seconds: float = 1.0
+    token_cache_seconds: float = Field(default=1.0, ge=0, le=5)
+    token_cache_entries: int = Field(default=10_000, ge=1)
+    # Failed authentications allowed per client address and window, in each worker.
+    auth_failure_limit: int = Field(default=20, ge=1)
+    auth_failure_window_seconds: int = Field(default=60, ge=1)
     idempotency_key_ttl_seconds: int = 24 * 3600
     idempotency_purge_interval_seconds: float = 600.0
     # Webhooks: the dispatcher runs in every worker unless disabled (then run `dispatch`).
@@ -47,6 +62,10 @@ class Settings(BaseSettings):
     # Per-account rate limit as Harvest v1 had (e.g. 100 per 15 s); 0 requests turns it off.
     rate_limit_requests: int = Field(default=0, ge=0)
     rate_limit_window_seconds: int = Field(default=15, ge=1)
+
+    def link_hosts(self) -> set[str]:
+        given = {host.strip().lower() for host in self.allowed_hosts.split(",") if host.strip()}
+        return given or {self.host.lower(), "localhost", "127.0.0.1", "::1"}
 
     @field_validator("webhook_allowed_private_networks", mode="before")
     @classmethod

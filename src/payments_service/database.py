@@ -112,7 +112,9 @@ def _unavailable() -> ServiceUnavailable:
     return ServiceUnavailable("The database is not reachable; retry shortly", retry_after=2)
 
 
-async def connection(request: Request) -> AsyncIterator[Connection]:
+@contextlib.asynccontextmanager
+async def pooled(request: Request) -> AsyncIterator[Connection]:
+    """A connection from the app's pool for as long as the block runs."""
     pool: asyncpg.Pool | None = request.app.state.pool
     if pool is None:  # still connecting (see connect_with_backoff)
         raise _unavailable()
@@ -144,6 +146,25 @@ async def connection(request: Request) -> AsyncIterator[Connection]:
             # was settled by its transaction already, so it must not turn into an error now.
             logger.warning("dropped a connection that could not be reset (%r)", exc)
         metrics.pool_sizes(pool.get_size(), pool.get_idle_size())
+
+
+REQUEST_CONNECTION = "payments_service.connection"  # where the request keeps its connection
+
+
+async def request_connection(request: Request) -> Connection:
+    """The request's one connection, taken by whatever needs it first (authentication asking
+    the database about a token, or the endpoint) and returned when the endpoint returns: a
+    refused request takes none, an accepted one never waits for the pool twice."""
+    conn: Connection | None = request.scope.get(REQUEST_CONNECTION)
+    if conn is None:
+        stack: contextlib.AsyncExitStack = request.scope["fastapi_function_astack"]
+        conn = await stack.enter_async_context(pooled(request))
+        request.scope[REQUEST_CONNECTION] = conn
+    return conn
+
+
+async def connection(request: Request) -> AsyncIterator[Connection]:
+    yield await request_connection(request)
 
 
 ConnectionDep = Annotated[Connection, Depends(connection, scope="function")]

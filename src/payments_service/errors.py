@@ -96,3 +96,12 @@ class ServiceUnavailable(ServiceError):
     def __init__(self, message: str, *, code: str | None = None, retry_after: int = 1) -> None:
         super().__init__(message, code=code)
         self.headers = {"Retry-After": str(retry_after)}
+
+
+class RateLimited(ServiceUnavailable):
+    """503 as Harvest v1 answered a rate-limited request; /v2 answers 429 (see v2/errors.py)."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message, retry_after=retry_after)

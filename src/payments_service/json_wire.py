@@ -5,7 +5,7 @@ in requests are read as Decimal.
 """
 
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -46,6 +46,21 @@ def to_json(content: Document | Errors) -> bytes:
     else:
         body = _row(content.resource, content.value)
     return orjson.dumps(body)
+
+
+def _joined(resource: Resource, rows: Sequence[Row]) -> bytes:
+    return b",".join(orjson.dumps(_row(resource, row)) for row in rows)
+
+
+async def stream_json(
+    resource: Resource, first: Sequence[Row], more: AsyncIterator[Sequence[Row]]
+) -> AsyncIterator[bytes]:
+    """`to_json` of a list whose rows come in chunks (`first` is not empty), a chunk at a time."""
+    yield b"[" + _joined(resource, first)
+    async for rows in more:
+        if rows:
+            yield b"," + _joined(resource, rows)
+    yield b"]"
 
 
 class JsonResponse(Response):

@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Match
 
 from payments_service import __version__, contract
-from payments_service.auth import TokenCache
+from payments_service.auth import TokenCache, TokenDirectory
 from payments_service.body_limit import BodyLimitMiddleware
 from payments_service.config import Settings, get_settings
 from payments_service.database import connect_with_backoff, create_pool, database_url
@@ -32,6 +32,7 @@ from payments_service.observability.router import router as observability_router
 from payments_service.pages import ASSETS
 from payments_service.pages import router as pages_router
 from payments_service.payments.router import router as payments_router
+from payments_service.rate_limit import FailedAuthLimit
 from payments_service.trailing_slash import TrailingSlashMiddleware
 from payments_service.v2.router import router as v2_router
 from payments_service.validation import problem_of
@@ -80,6 +81,10 @@ async def _keep_up(app: FastAPI, url: str, settings: Settings) -> None:
     """In the background: connect (if the database was down at start), then housekeeping."""
     if app.state.pool is None:
         app.state.pool = await connect_with_backoff(url, settings)
+    try:  # so that a flood of made-up tokens finds every id known (else the first one asks)
+        await app.state.token_directory.learn(app.state.pool.acquire)
+    except Exception as exc:
+        logger.warning("token ids not loaded at start (%r); loaded on first use", exc)
     await purge_expired_keys(app.state.pool, every=settings.idempotency_purge_interval_seconds)
 
 
@@ -128,7 +133,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         swagger_ui_parameters={"validatorUrl": None},
     )
     app.state.settings = settings
-    app.state.token_cache = TokenCache(settings.token_cache_seconds)
+    app.state.token_cache = TokenCache(settings.token_cache_seconds, settings.token_cache_entries)
+    app.state.token_directory = TokenDirectory()
+    app.state.auth_failures = FailedAuthLimit(
+        settings.auth_failure_limit, settings.auth_failure_window_seconds
+    )
     app.state.webhook_policy = WebhookPolicy.of(settings)
     # Matched in this order: the hot payment routes first (no path of one router matches
     # another's, so the order changes nothing else); DirectRoutes below relies on it.

@@ -36,6 +36,19 @@ def _amount(value: Any) -> Decimal:
     return value
 
 
+# Dates and datetimes outside these are refused: PostgreSQL would store date.min and date.max
+# as -infinity and infinity, and a time zone can push the year past 9999 in UTC. The document
+# says so with a pattern on the year.
+EARLIEST, LATEST = date(1000, 1, 1), date(9998, 12, 31)
+YEAR_PATTERN = "^(1[0-9]{3}|[2-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])"
+
+
+def in_range(day: date) -> date:
+    if not EARLIEST <= day <= LATEST:
+        raise ValueError(f"must be between {EARLIEST} and {LATEST}")
+    return day
+
+
 def _datetime(value: Any) -> datetime:
     if not isinstance(value, str):
         raise ValueError("must be an ISO 8601 datetime such as 2008-02-14T00:00:00Z")
@@ -43,6 +56,7 @@ def _datetime(value: Any) -> datetime:
         parsed = datetime.fromisoformat(value.strip())
     except ValueError:
         raise ValueError("must be an ISO 8601 datetime such as 2008-02-14T00:00:00Z") from None
+    in_range(parsed.date())
     if len(value.strip()) <= 10:  # a bare date means midnight UTC
         parsed = datetime.combine(parsed.date(), time(), UTC)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
@@ -52,9 +66,10 @@ def _date(value: Any) -> date:
     if not isinstance(value, str):
         raise ValueError("must be a date such as 2008-02-14")
     try:
-        return date.fromisoformat(value.strip())
+        day = date.fromisoformat(value.strip())
     except ValueError:
         raise ValueError("must be a date such as 2008-02-14") from None
+    return in_range(day)
 
 
 def _text(value: Any) -> str:
@@ -84,8 +99,16 @@ PositiveAmount = Annotated[
 NonNegativeAmount = Annotated[
     Decimal, BeforeValidator(_amount), Field(ge=0), _amount_schema("minimum", AMOUNT_TEXT)
 ]
-UtcDateTime = Annotated[datetime, BeforeValidator(_datetime)]
-Date = Annotated[date, BeforeValidator(_date)]
+UtcDateTime = Annotated[
+    datetime,
+    BeforeValidator(_datetime),
+    WithJsonSchema({"type": "string", "format": "date-time", "pattern": f"{YEAR_PATTERN}-"}),
+]
+Date = Annotated[
+    date,
+    BeforeValidator(_date),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": f"{YEAR_PATTERN}-"}),
+]
 Text = Annotated[
     str,
     BeforeValidator(_text),

@@ -1,6 +1,6 @@
 """XML in and out, Harvest v1 style: typed elements, `nil="true"`, `<errors><error>`."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -66,6 +66,28 @@ def _row(resource: Resource, row: Row, indent: str) -> list[str]:
     return lines
 
 
+def _list_open(resource: Resource) -> str:
+    return f'{DECLARATION}<{resource.plural} type="array">\n'
+
+
+def _rows(resource: Resource, rows: Sequence[Row]) -> str:
+    return "".join(line + "\n" for row in rows for line in _row(resource, row, "  "))
+
+
+def _list_close(resource: Resource) -> str:
+    return f"</{resource.plural}>\n"
+
+
+async def stream_xml(
+    resource: Resource, first: Sequence[Row], more: AsyncIterator[Sequence[Row]]
+) -> AsyncIterator[bytes]:
+    """`to_xml` of a list whose rows come in chunks, a chunk at a time."""
+    yield (_list_open(resource) + _rows(resource, first)).encode()
+    async for rows in more:
+        yield _rows(resource, rows).encode()
+    yield _list_close(resource).encode()
+
+
 def to_xml(content: Document | Errors) -> str:
     if isinstance(content, Errors):
         lines = ["<errors>"]
@@ -74,10 +96,8 @@ def to_xml(content: Document | Errors) -> str:
             lines.append(f"  <error code={quoteattr(p.code)}{field}>{escape(p.message)}</error>")
         lines.append("</errors>")
     elif isinstance(content.value, Sequence):
-        lines = [f'<{content.resource.plural} type="array">']
-        for row in content.value:
-            lines.extend(_row(content.resource, row, "  "))
-        lines.append(f"</{content.resource.plural}>")
+        resource = content.resource
+        return _list_open(resource) + _rows(resource, content.value) + _list_close(resource)
     else:
         lines = _row(content.resource, content.value, "")
     return DECLARATION + "\n".join(lines) + "\n"

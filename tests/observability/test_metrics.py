@@ -1,12 +1,15 @@
 """Prometheus /metrics: requests by route and status, latency, payments, pool; all workers."""
 
 import asyncio
+import random
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import Account, create_invoice, payment_xml
+from payments_service.config import Settings
+from tests.conftest import METRICS_AUTH, Account, create_invoice, payment_xml, serving
 from tests.contract.checker import ContractChecker
+from tests.v2.conftest import v2_headers
 
 
 def samples(text: str) -> dict[tuple[str, frozenset], float]:
@@ -22,7 +25,7 @@ def value(text: str, name: str, **labels: str) -> float:
 
 
 async def scrape(client: httpx.AsyncClient) -> str:
-    response = await client.get("/metrics")
+    response = await client.get("/metrics", headers=METRICS_AUTH)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
     return response.text
@@ -69,13 +72,93 @@ async def test_metrics_from_several_workers_add_up(
         event_hooks={"response": [contract]},
     ) as http:
         labels = {"method": "GET", "route": "/healthz", "status": "200"}
-        before = value((await http.get("/metrics")).text, "http_requests_total", **labels)
+        before = value(
+            (await http.get("/metrics", headers=METRICS_AUTH)).text, "http_requests_total", **labels
+        )
         for _ in range(20):
             assert (await http.get("/healthz")).status_code == 200
         # A worker counts a request just after sending its answer: give the last one a moment.
         for _ in range(50):
-            counted = value((await http.get("/metrics")).text, "http_requests_total", **labels)
+            counted = value(
+                (await http.get("/metrics", headers=METRICS_AUTH)).text,
+                "http_requests_total",
+                **labels,
+            )
             if counted - before >= 20:
                 break
             await asyncio.sleep(0.1)
     assert counted - before == 20
+
+
+async def test_metrics_are_404_without_a_metrics_token_and_401_without_the_right_one(
+    settings: Settings,
+) -> None:
+    async with serving(settings.model_copy(update={"metrics_token": None})) as (_, http):
+        assert (await http.get("/metrics", headers=METRICS_AUTH)).status_code == 404
+    async with serving(settings) as (_, http):
+        for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic x"}):
+            refused = await http.get("/metrics", headers=headers)
+            assert refused.status_code == 401
+            assert "http_requests_total" not in refused.text
+        assert (await http.get("/metrics", headers=METRICS_AUTH)).status_code == 200
+
+
+async def test_metrics_have_no_per_account_series(
+    client: httpx.AsyncClient, owner: Account, stranger: Account
+) -> None:
+    for account, currency in ((owner, "EUR"), (stranger, "USD")):
+        invoice_id = await create_invoice(client, account, currency=currency)
+        await client.post(
+            f"/invoices/{invoice_id}/payments",
+            content=payment_xml("1.00"),
+            headers={**account.auth, "Content-Type": "application/xml"},
+        )
+    ours = [found for name, found in samples(await scrape(client)) if name.startswith(OURS)]
+    assert {name for found in ours for name, _ in found} <= {
+        "method", "route", "status", "currency", "state", "le"
+    }  # fmt: skip
+    assert {"EUR", "USD"} <= {value for found in ours for _, value in found}
+
+
+OURS = ("http_", "payments_", "db_", "outbox_")
+
+
+def series(text: str) -> set[tuple[str, frozenset]]:
+    return set(samples(text))
+
+
+ODD_METHODS = ["PROPFIND", "MKCOL", "LOCK", "PURGE", "SEARCH", "REPORT", "TRACE", "CONNECT"]
+
+
+async def test_a_thousand_odd_methods_and_paths_do_not_grow_metrics(
+    live_server: str, owner: Account
+) -> None:
+    rng = random.Random(13)
+    methods = [*ODD_METHODS, "GET", "POST", "DELETE"]
+    prefixes = ["/", "/x", "/invoices", "/v2/invoices", "/metrics"]
+
+    def request(method: str, prefix: str, suffix: bool) -> tuple[str, str]:
+        return method, f"{prefix.rstrip('/')}/{rng.getrandbits(64):x}" if suffix else prefix
+
+    # Authenticated, so each kind of request gets the same status every time.
+    headers = v2_headers(owner)
+    async with httpx.AsyncClient(base_url=live_server, headers=headers) as http:
+
+        async def send_all(requests: list[tuple[str, str]]) -> str:
+            for method, path in requests:
+                await http.request(method, path)
+            return (await http.get("/metrics", headers=METRICS_AUTH)).text
+
+        # Each kind of request (and the scrape) once, then 1,000 more with other paths.
+        kinds = [(m, p, s) for m in methods for p in prefixes for s in (False, True)]
+        await send_all([request(*kind) for kind in kinds])
+        before = await send_all([])
+        after = await send_all(
+            [
+                request(rng.choice(methods), rng.choice(prefixes), rng.random() < 0.7)
+                for _ in range(1000)
+            ]
+        )
+    grown = {s for s in series(after) - series(before) if s[0].startswith("http_")}
+    assert not grown, grown
+    print(f"\n/metrics: {len(before)} bytes before, {len(after)} after 1,000 odd requests")

@@ -101,3 +101,21 @@ async def test_tokens_credentials_and_card_numbers_never_reach_the_logs(
     for leak in (owner.token, secret, basic, "4111111111111111", CARD, "4111-1111-1111-1111"):
         assert leak not in output
     assert "[card-like number]" in output and "[token]" in output
+
+
+async def test_a_token_in_the_query_string_never_reaches_the_logs(
+    client: httpx.AsyncClient, owner: Account, read_logs: Callable[[], list[dict]]
+) -> None:
+    invoice_id = await create_invoice(client, owner)
+    shown = await client.get(f"/invoices/{invoice_id}", params={"access_token": owner.token})
+    assert shown.status_code == 200
+    refused = await client.get("/invoices", params={"access_token": "opaque-not-ours-123"})
+    assert refused.status_code == 401
+    # Whatever logs a URL by mistake: the value of access_token is masked, whatever its form.
+    logging.getLogger("payments_service.test").warning(
+        "fetched /v2/invoices?page=2&access_token=%s&account_id=1", "opaque-not-ours-123"
+    )
+    output = "\n".join(json.dumps(line) for line in read_logs())
+    for leak in (owner.token, owner.token.rsplit("_", 1)[1], "opaque-not-ours-123"):
+        assert leak not in output
+    assert "access_token=[redacted]&account_id=1" in output

@@ -13,7 +13,7 @@ import httpx
 
 from payments_service.webhooks import repository
 from payments_service.webhooks.dispatcher import backoff
-from tests.conftest import Account, create_invoice, paid
+from tests.conftest import METRICS_AUTH, Account, create_invoice, paid
 from tests.contract.checker import ContractChecker
 from tests.observability.test_metrics import value
 from tests.webhooks.conftest import (
@@ -157,7 +157,10 @@ async def test_outbox_lag_shows_the_oldest_undelivered_event_until_it_is_deliver
     ) as http:
 
         async def lags() -> list[float]:
-            return [value((await http.get("/metrics")).text, "outbox_lag_seconds") for _ in "1234"]
+            return [
+                value((await http.get("/metrics", headers=METRICS_AUTH)).text, "outbox_lag_seconds")
+                for _ in "1234"
+            ]
 
         waiting = await lags()
         receiver.behaviour = "ok"

@@ -23,6 +23,16 @@ async def find_token(conn: Connection, *, account_id: int, token_id: int) -> asy
     )
 
 
+async def token_prefixes(conn: Connection, *, after: int, length: int) -> list[asyncpg.Record]:
+    """(id, first `length` bytes of the secret's hash) of every token with an id above `after`,
+    revoked or not, by id."""
+    return await conn.fetch(
+        "SELECT id, substring(token_hash FROM 1 FOR $2) FROM api_tokens WHERE id > $1 ORDER BY id",
+        after,
+        length,
+    )
+
+
 async def any_account(conn: Connection) -> bool:
     found: bool = await conn.fetchval("SELECT EXISTS (SELECT FROM accounts)")
     return found

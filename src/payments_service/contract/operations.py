@@ -43,11 +43,13 @@ ERROR_STATUSES = {
     413: "The body is larger than MAX_BODY_BYTES",
     415: "The body is neither application/xml (or text/xml) nor application/json",
     422: "A validation or business rule failed; every problem is listed with a stable code",
+    429: "The rate limit (/v2 only): retry after Retry-After seconds",
     500: "Unexpected error",
-    503: "No database connection in time, or the rate limit: retry after Retry-After seconds",
+    503: "No database connection in time, or the rate limit (v1): retry after Retry-After seconds",
 }
 ERROR_HEADERS = {
     401: {"WWW-Authenticate": "Bearer and Basic challenges"},
+    429: {"Retry-After": "seconds to wait before retrying"},
     503: {"Retry-After": "seconds to wait before retrying"},
 }
 

@@ -20,7 +20,14 @@ from pydantic import (
 )
 
 from payments_service.money import CURRENCIES, is_currency
-from payments_service.validation import Date, NonNegativeAmount, Text, UtcDateTime
+from payments_service.validation import (
+    YEAR_PATTERN,
+    Date,
+    NonNegativeAmount,
+    Text,
+    UtcDateTime,
+    in_range,
+)
 
 MAX_BIGINT = 2**63 - 1
 
@@ -39,9 +46,11 @@ def _compact_date(value: Any) -> date:
     """Harvest v1's `from`/`to` format: YYYYMMDD."""
     if isinstance(value, str) and re.fullmatch(COMPACT_DATE, value):
         try:
-            return date(int(value[:4]), int(value[4:6]), int(value[6:]))
+            day = date(int(value[:4]), int(value[4:6]), int(value[6:]))
         except ValueError:
             pass
+        else:
+            return in_range(day)
     raise ValueError("must be a date written YYYYMMDD, such as 20080206")
 
 
@@ -53,7 +62,7 @@ Currency = Annotated[CurrencyCode, BeforeValidator(_currency)]
 CompactDate = Annotated[
     date,
     BeforeValidator(_compact_date),
-    WithJsonSchema({"type": "string", "pattern": f"^{COMPACT_DATE}$"}),
+    WithJsonSchema({"type": "string", "pattern": f"{YEAR_PATTERN}[0-9]{{4}}$"}),
 ]
 
 

@@ -16,14 +16,16 @@ from structlog.typing import EventDict, WrappedLogger
 TOKEN = re.compile(r"ps_\d+_\d+_[\w-]+")
 CREDENTIALS = re.compile(r"\b(?i:(bearer|basic))\s+[\w.~+/=-]+")
 CARD_LIKE = re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])")  # 13 to 19 digits
-# Any of the three: most strings match none, and one search is cheaper than three substitutions.
-SUSPECT = re.compile("|".join(p.pattern for p in (TOKEN, CREDENTIALS, CARD_LIKE)))
-SECRET_KEYS = {"authorization", "token", "password", "secret", "cookie", "api_key"}
+QUERY_TOKEN = re.compile(r"(?i:\baccess_token)=[^&\s]*")  # in a query string
+# Any of these: most strings match none, and one search is cheaper than four substitutions.
+SUSPECT = re.compile("|".join(p.pattern for p in (TOKEN, CREDENTIALS, CARD_LIKE, QUERY_TOKEN)))
+SECRET_KEYS = {"authorization", "token", "password", "secret", "cookie", "api_key", "access_token"}
 
 
 def redact_text(text: str) -> str:
     if SUSPECT.search(text) is None:
         return text
+    text = QUERY_TOKEN.sub("access_token=[redacted]", text)
     text = TOKEN.sub("[token]", text)
     text = CREDENTIALS.sub(r"\1 [credentials]", text)
     return CARD_LIKE.sub("[card-like number]", text)

@@ -32,6 +32,11 @@ def request_id_of(scope: Scope) -> str:
     return os.urandom(16).hex()  # as random as uuid4().hex, without building a UUID
 
 
+# Label values are bounded: any other method is counted as "other", any unmatched path as
+# "unmatched", so odd requests cannot grow /metrics.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
 @cache  # few routes, methods and statuses: looking the labels up is most of a sample's cost
 def _series(method: str, route: str, status: int) -> tuple[Any, Any]:
     labels = (method, route, str(status))
@@ -76,7 +81,7 @@ class ObservabilityMiddleware:
     @staticmethod
     def _record(scope: Scope, status: int, duration: float, request_id: str) -> None:
         route = getattr(scope.get("route"), "path_format", None) or "unmatched"
-        method = scope["method"]
+        method = scope["method"] if scope["method"] in METHODS else "other"
         count, latency = _series(method, route, status)
         count.inc()
         latency.observe(duration)

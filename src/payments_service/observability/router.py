@@ -1,4 +1,7 @@
-"""`GET /metrics` in the Prometheus text format (unauthenticated: expose it to the scraper only)."""
+"""`GET /metrics` in the Prometheus text format, for the scraper only: it must send
+`Authorization: Bearer $METRICS_TOKEN`; without METRICS_TOKEN set, the route is not there (404)."""
+
+import hmac
 
 import asyncpg
 from fastapi import APIRouter, Request
@@ -6,6 +9,7 @@ from starlette.responses import Response
 
 from payments_service.contract import json_operation
 from payments_service.database import is_unavailable
+from payments_service.errors import NotFound, Unauthorized
 from payments_service.observability import metrics
 from payments_service.webhooks import repository as webhooks
 
@@ -23,13 +27,25 @@ async def _outbox_lag(pool: asyncpg.Pool, *, wait: float) -> None:
             raise
 
 
+def _authorize(request: Request) -> None:
+    expected = request.app.state.settings.metrics_token
+    if not expected:
+        raise NotFound("Not found")
+    given = request.headers.get("authorization", "")
+    if not hmac.compare_digest(given.encode(), f"Bearer {expected}".encode()):
+        raise Unauthorized("Send Authorization: Bearer <METRICS_TOKEN>")
+
+
 @router.get(
     "/metrics",
     operation_id="metrics",
-    summary="Prometheus metrics",
-    **json_operation(response={"type": "string"}, auth=False, media_type="text/plain"),
+    summary="Prometheus metrics (with Authorization: Bearer $METRICS_TOKEN)",
+    **json_operation(
+        response={"type": "string"}, auth=False, media_type="text/plain", errors=[401, 404]
+    ),
 )
 async def prometheus_metrics(request: Request) -> Response:
+    _authorize(request)
     pool = request.app.state.pool
     if pool is not None:
         metrics.pool_sizes(pool.get_size(), pool.get_idle_size())

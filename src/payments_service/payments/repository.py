@@ -20,7 +20,7 @@ LIVE_FILTER = """account_id = $1 AND invoice_id = $2 AND deleted_at IS NULL
     AND ($3::timestamptz IS NULL OR updated_at >= $3)"""
 
 
-# The payments are a LATERAL subquery behind OFFSET 0, so they are found by the invoice row's
+# The payments are a LATERAL subquery behind LIMIT, so they are found by the invoice row's
 # id, not by $2: estimated alike for every invoice, PostgreSQL keeps one generic plan for the
 # prepared statement. A plain join lets it estimate per invoice, and once one invoice holds many
 # payments it plans every execution anew (measured: 80 -> 190 us of database CPU per list at
@@ -29,18 +29,19 @@ LIVE_FILTER = """account_id = $1 AND invoice_id = $2 AND deleted_at IS NULL
 LIST_LIVE = f"""
     SELECT {JOINED_COLUMNS} FROM invoices AS i LEFT JOIN LATERAL (
         SELECT {COLUMNS} FROM payments
-        WHERE account_id = $1 AND invoice_id = i.id AND deleted_at IS NULL OFFSET 0
+        WHERE account_id = $1 AND invoice_id = i.id AND deleted_at IS NULL AND id > $3
+        ORDER BY id LIMIT $4
     ) AS p ON true
     WHERE i.account_id = $1 AND i.id = $2 AND i.deleted_at IS NULL ORDER BY p.id
 """
 
 
 async def list_live(
-    conn: Connection, *, account_id: int, invoice_id: int
+    conn: Connection, *, account_id: int, invoice_id: int, after: int = 0, limit: int = 1000
 ) -> list[asyncpg.Record] | None:
-    """The live payments of the invoice, oldest first; None when there is no such invoice.
-    One query: an invoice without payments comes back as one row of NULLs."""
-    rows = await conn.fetch(LIST_LIVE, account_id, invoice_id)
+    """At most `limit` live payments of the invoice with ids above `after`, oldest first; None
+    when there is no such invoice. One query: no payment comes back as one row of NULLs."""
+    rows = await conn.fetch(LIST_LIVE, account_id, invoice_id, after, limit)
     if not rows:
         return None
     return [] if rows[0]["id"] is None else rows

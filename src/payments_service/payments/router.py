@@ -12,10 +12,10 @@ from starlette.responses import Response
 
 from payments_service.auth import CallerDep
 from payments_service.contract import operation
-from payments_service.database import ConnectionDep, TransactionDep
+from payments_service.database import ConnectionDep, TransactionDep, pooled
 from payments_service.fast_route import FastRoute
 from payments_service.idempotency.service import idempotent
-from payments_service.negotiation import FormatDep, read_body, respond
+from payments_service.negotiation import FormatDep, read_body, respond, respond_streamed
 from payments_service.paths import InvoiceId, PaymentId
 from payments_service.payments import service
 from payments_service.payments.schemas import PaymentCreate
@@ -40,10 +40,16 @@ def location(invoice_id: int, payment_id: int) -> str:
 
 
 async def list_payments(
-    invoice_id: InvoiceId, caller: CallerDep, conn: ConnectionDep, fmt: FormatDep
+    invoice_id: InvoiceId, request: Request, caller: CallerDep, conn: ConnectionDep, fmt: FormatDep
 ) -> Response:
-    rows = await service.list_payments(conn, account_id=caller.account_id, invoice_id=invoice_id)
-    return respond(fmt, Document(PAYMENT, rows))
+    """All the invoice's payments; past one chunk, streamed as they are read."""
+    first = await service.list_payments(conn, account_id=caller.account_id, invoice_id=invoice_id)
+    if len(first) < service.CHUNK:
+        return respond(fmt, Document(PAYMENT, first))
+    more = service.more_payments(
+        lambda: pooled(request), first, account_id=caller.account_id, invoice_id=invoice_id
+    )
+    return respond_streamed(fmt, PAYMENT, first, more)
 
 
 async def get_payment(

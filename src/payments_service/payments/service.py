@@ -1,6 +1,8 @@
 """Payment use cases: lock the invoice, change the payment, recompute the balance, all in the
 caller's transaction."""
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -36,13 +38,42 @@ def _taken(transaction_id: str | None) -> Unprocessable:
     )
 
 
+CHUNK = 1000  # payments read (and rendered) at a time
+
+
 async def list_payments(
     conn: Connection, *, account_id: int, invoice_id: int
 ) -> list[asyncpg.Record]:
-    rows = await repository.list_live(conn, account_id=account_id, invoice_id=invoice_id)
+    """The first CHUNK payments of the invoice, oldest first (see `more_payments`)."""
+    rows = await repository.list_live(
+        conn, account_id=account_id, invoice_id=invoice_id, limit=CHUNK
+    )
     if rows is None:
         raise invoice_not_found(invoice_id)
     return rows
+
+
+async def more_payments(
+    connect: Callable[[], AbstractAsyncContextManager[Connection]],
+    first: list[asyncpg.Record],
+    *,
+    account_id: int,
+    invoice_id: int,
+) -> AsyncIterator[list[asyncpg.Record]]:
+    """The payments after a full first chunk, CHUNK at a time, each on a connection taken for
+    its query only: a slow reader holds no connection."""
+    rows = first
+    while len(rows) == CHUNK:
+        async with connect() as conn:
+            found = await repository.list_live(
+                conn,
+                account_id=account_id,
+                invoice_id=invoice_id,
+                after=rows[-1]["id"],
+                limit=CHUNK,
+            )
+        rows = found or []
+        yield rows
 
 
 @dataclass(frozen=True)

@@ -9,21 +9,22 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from payments_service.auth import Caller, authenticate
-from payments_service.database import ConnectionDep
 from payments_service.errors import BadRequest, Forbidden
 
 
-async def token_caller(request: Request, conn: ConnectionDep) -> Caller:
+async def token_caller(request: Request) -> Caller:
     """The token's caller, without an account header (what Harvest's ID service asks for)."""
     if not request.headers.get("user-agent", "").strip():
         raise BadRequest("Send a User-Agent header naming your application", code="user_agent")
-    return await authenticate(request, conn)
+    return await authenticate(request)
 
 
 async def account_caller(
     caller: Annotated[Caller, Depends(token_caller)], request: Request
 ) -> Caller:
-    account = request.headers.get("harvest-account-id", "").strip()
+    account = (
+        request.headers.get("harvest-account-id") or request.query_params.get("account_id", "")
+    ).strip()
     if account != str(caller.account_id):
         raise Forbidden(
             "Harvest-Account-Id must be the id of the token's account (see GET /v2/accounts)",

@@ -234,7 +234,11 @@ def v2_operation(
 ) -> dict[str, Any]:
     """`json_operation` with v2's error shape and its User-Agent / Harvest-Account-Id headers."""
     documented = json_operation(
-        response=response, status=status, body=body, errors=[400, *errors], error_schema=V2_ERROR
+        response=response,
+        status=status,
+        body=body,
+        errors=[400, 429, *errors],
+        error_schema=V2_ERROR,
     )
     documented["openapi_extra"]["parameters"] = HEADERS + ([ACCOUNT_HEADER] if account else [])
     return documented

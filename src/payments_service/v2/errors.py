@@ -6,7 +6,7 @@ import orjson
 from fastapi import Request
 from starlette.responses import Response
 
-from payments_service.errors import Problem
+from payments_service.errors import Problem, RateLimited
 
 PREFIX = "/v2"
 
@@ -28,7 +28,10 @@ def is_v2(request: Request) -> bool:
 def error_response(
     status_code: int, problems: list[Problem], headers: dict[str, str] | None = None
 ) -> Response:
-    """v2's `code` and `message`, plus our stable per-problem codes under `errors`."""
+    """v2's `code` and `message`, plus our stable per-problem codes under `errors`. A rate
+    limit is 429 here, as Harvest v2 answers it (v1 answered 503)."""
+    if status_code == RateLimited.status_code and problems[0].code == RateLimited.code:
+        status_code = 429
     body = {
         "code": status_code,
         "message": "; ".join(problem.message for problem in problems),

@@ -1,12 +1,14 @@
-"""Harvest v2's list envelope: page counters and links absolute to the request's own host."""
+"""Harvest v2's list envelope: page counters and absolute links (see `_link`)."""
 
 import base64
 import binascii
 from typing import Any
 
 from fastapi import Request
+from starlette.datastructures import URL
 
-from payments_service.errors import Unprocessable
+from payments_service.config import Settings
+from payments_service.errors import BadRequest, Unprocessable
 
 
 def encode_cursor(before_id: int) -> str:
@@ -19,13 +21,27 @@ def decode_cursor(cursor: str) -> int:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         text = ""
-    if not text.isdigit() or not 0 < int(text) < 2**63:
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 2**63:
         raise Unprocessable("cursor is not one this service handed out", field="cursor")
     return int(text)
 
 
 def _link(request: Request, **params: Any) -> str:
-    url = request.url.remove_query_params(["page", "cursor"]).include_query_params(**params)
+    """This list's URL for other `params`: on PUBLIC_BASE_URL when set, else on the request's
+    own host if ALLOWED_HOSTS names it (400 otherwise: a Host header is the client's to
+    choose). The credentials a client put in the query are left out."""
+    settings: Settings = request.app.state.settings
+    url = request.url.remove_query_params(["page", "cursor", "access_token"])
+    url = url.include_query_params(**params)
+    if settings.public_base_url:
+        base = URL(settings.public_base_url)
+        path = base.path.rstrip("/") + url.path
+        return str(url.replace(scheme=base.scheme, netloc=base.netloc, path=path))
+    if (url.hostname or "").lower() not in settings.link_hosts():
+        raise BadRequest(
+            "Links cannot be built for this Host: set PUBLIC_BASE_URL or ALLOWED_HOSTS",
+            code="host",
+        )
     return str(url)
 
 

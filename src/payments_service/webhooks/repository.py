@@ -201,18 +201,23 @@ async def still_wanted(conn: Connection, *, subscription_ids: list[int]) -> set[
     return {row["id"] for row in rows}
 
 
+# The delivery due first, by the partial index on next_attempt_at: one index entry read
+# however long the backlog (a scrape runs it).
+OLDEST_DUE = """
+    SELECT extract(epoch FROM now() - e.created_at)::float8
+    FROM (
+        SELECT account_id, event_id FROM webhook_deliveries
+        WHERE state = 'pending' ORDER BY next_attempt_at LIMIT 1
+    ) d
+    JOIN events e ON e.account_id = d.account_id AND e.id = d.event_id
+"""
+
+
 async def oldest_pending_age(conn: Connection) -> float:
-    """Seconds since the oldest event still owed to a subscriber (and not dead) was written;
-    0 when nothing is owed."""
-    age: float = await conn.fetchval(
-        """
-        SELECT coalesce(extract(epoch FROM now() - min(e.created_at)), 0)::float8
-        FROM webhook_deliveries d
-        JOIN events e ON e.account_id = d.account_id AND e.id = d.event_id
-        WHERE d.state = 'pending'
-        """
-    )
-    return age
+    """Seconds since the event behind the pending delivery due first was written (the oldest
+    still owed, but for deliveries retried out of order); 0 when nothing is owed."""
+    age: float | None = await conn.fetchval(OLDEST_DUE)
+    return age or 0.0
 
 
 async def bury_expired(
