@@ -5,7 +5,6 @@ import json
 
 import asyncpg
 import httpx
-import pytest
 
 from tests.clients.conftest import installed, run_driver
 from tests.conftest import create_invoice, make_account, paid
@@ -39,9 +38,6 @@ async def test_python_harvest_redux_lists_reads_and_updates_invoices(
     assert subject == "Renamed by redux"
 
 
-@pytest.mark.xfail(
-    strict=True, reason="needs `?access_token=` (issue 13, another session's); 401 until then"
-)
 async def test_harvest_api_client_reads_invoices_with_a_query_string_token(
     live_server: str, db: asyncpg.Pool
 ) -> None:
