@@ -1,5 +1,6 @@
-"""v2 list links: PUBLIC_BASE_URL when set; else the request's host only if ALLOWED_HOSTS
-names it (400 otherwise); a token given in the query is never copied into a link."""
+"""v2 links (lists, the company's base_uri): PUBLIC_BASE_URL when set; else the request's
+host only if ALLOWED_HOSTS names it (400 otherwise); a token given in the query is never
+copied into a link."""
 
 import httpx
 
@@ -23,6 +24,22 @@ async def test_links_use_public_base_url_and_drop_the_query_token(
     first = answer.json()["links"]["first"]
     assert (
         first == f"https://pay.example.com/api/v2/invoices?account_id={owner.id}&page=1&per_page=1"
+    )
+
+
+async def test_the_company_base_uri_is_the_public_base_url(
+    settings: Settings, owner: Account
+) -> None:
+    public = settings.model_copy(update={"public_base_url": "https://pay.example.com/api/"})
+    async with serving(public) as (_, http):
+        answer = await http.get(
+            "/v2/company", headers={**v2_headers(owner), "Host": "evil.example"}
+        )
+    assert answer.status_code == 200
+    body = answer.json()
+    assert (body["base_uri"], body["full_domain"]) == (
+        "https://pay.example.com/api",
+        "pay.example.com",
     )
 
 

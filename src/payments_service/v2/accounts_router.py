@@ -9,6 +9,7 @@ from payments_service.v2 import wire
 from payments_service.v2.auth import TokenCallerDep, V2CallerDep
 from payments_service.v2.contract import ACCOUNTS, COMPANY, USER, v2_operation
 from payments_service.v2.errors import V2Response
+from payments_service.v2.pagination import public
 
 router = APIRouter(tags=["v2"])
 
@@ -38,7 +39,7 @@ async def current_user(caller: V2CallerDep, conn: ConnectionDep) -> Response:
 
 @router.get("/company", operation_id="v2RetrieveCompany", **v2_operation(response=COMPANY))
 async def company(request: Request, caller: V2CallerDep, conn: ConnectionDep) -> Response:
-    """The token's account; `base_uri` is this service, as the client reached it."""
+    """The token's account; `base_uri` is this service, as links name it (PUBLIC_BASE_URL)."""
     row = await repository.get_account(conn, account_id=caller.account_id)
-    base_uri = str(request.base_url).rstrip("/")
-    return V2Response(wire.company(row, base_uri=base_uri, domain=request.url.netloc))
+    base = public(request, request.url.replace(path="", query=""))
+    return V2Response(wire.company(row, base_uri=str(base).rstrip("/"), domain=base.netloc))

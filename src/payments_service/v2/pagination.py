@@ -1,4 +1,4 @@
-"""Harvest v2's list envelope: page counters and absolute links (see `_link`)."""
+"""Harvest v2's list envelope: page counters and absolute links (see `public`)."""
 
 import base64
 import binascii
@@ -26,23 +26,28 @@ def decode_cursor(cursor: str) -> int:
     return int(text)
 
 
-def _link(request: Request, **params: Any) -> str:
-    """This list's URL for other `params`: on PUBLIC_BASE_URL when set, else on the request's
-    own host if ALLOWED_HOSTS names it (400 otherwise: a Host header is the client's to
-    choose). The credentials a client put in the query are left out."""
+def public(request: Request, url: URL) -> URL:
+    """`url` of this service as clients should see it: on PUBLIC_BASE_URL when set, else on the
+    request's own host if ALLOWED_HOSTS names it (400 otherwise: a Host header is the client's
+    to choose)."""
     settings: Settings = request.app.state.settings
-    url = request.url.remove_query_params(["page", "cursor", "access_token"])
-    url = url.include_query_params(**params)
     if settings.public_base_url:
         base = URL(settings.public_base_url)
         path = base.path.rstrip("/") + url.path
-        return str(url.replace(scheme=base.scheme, netloc=base.netloc, path=path))
+        return url.replace(scheme=base.scheme, netloc=base.netloc, path=path)
     if (url.hostname or "").lower() not in settings.link_hosts():
         raise BadRequest(
             "Links cannot be built for this Host: set PUBLIC_BASE_URL or ALLOWED_HOSTS",
             code="host",
         )
-    return str(url)
+    return url
+
+
+def _link(request: Request, **params: Any) -> str:
+    """This list's URL for other `params` (see `public`). The credentials a client put in the
+    query are left out."""
+    url = request.url.remove_query_params(["page", "cursor", "access_token"])
+    return str(public(request, url.include_query_params(**params)))
 
 
 def envelope(
