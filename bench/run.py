@@ -26,6 +26,7 @@ import asyncpg
 import uvloop
 
 from bench import cpu, micro, report, scenarios, seed, server
+from bench.figures import Figures
 from payments_service import embedded
 from payments_service.schema import migrate
 
@@ -128,6 +129,17 @@ def main() -> int:
                 ),
             )
 
+        def raw_baseline(invoice_ids: list[int]) -> Figures:
+            """The raw asyncpg transaction on these invoices, from as many connections."""
+            return scenarios.baseline(
+                url,
+                account_id=account_id,
+                invoice_ids=invoice_ids,
+                seconds=seconds,
+                connections=args.connections,
+                processes=args.workers,
+            )
+
         def run_app(name: str, app: str, *, json: bool) -> None:
             """Scenario 1's load on another ASGI app over the same database, account and workers."""
             app_invoices = invoices(f"{name}-", 1000)
@@ -185,32 +197,12 @@ def main() -> int:
             one = _with_connection(url, lambda c: seed.payment_ids(c, listed))
             record("4 get one payment XML", lambda: scenarios.get_payment(target, one))
             hot_baseline = invoices("hot-baseline-", 1, payments_each=10)
-            record(
-                report.HOT_BASELINE,
-                lambda: scenarios.baseline(
-                    url,
-                    account_id=account_id,
-                    invoice_ids=hot_baseline,
-                    seconds=seconds,
-                    connections=args.connections,
-                    processes=args.workers,
-                ),
-            )
+            record(report.HOT_BASELINE, lambda: raw_baseline(hot_baseline))
             record(report.SCENARIO_2, lambda: scenarios.post_payments(target, hot_small))
             record(
                 "2 POST hot invoice, 10^4 on it", lambda: scenarios.post_payments(target, hot_large)
             )
-            record(
-                report.BASELINE,
-                lambda: scenarios.baseline(
-                    url,
-                    account_id=account_id,
-                    invoice_ids=for_baseline,
-                    seconds=seconds,
-                    connections=args.connections,
-                    processes=args.workers,
-                ),
-            )
+            record(report.BASELINE, lambda: raw_baseline(for_baseline))
             record(report.SCENARIO_1, lambda: scenarios.post_payments(target, spread))
             run_app(report.FLOOR, "bench.floor:app", json=False)
             run_app(report.PEER, "bench.peer:app", json=True)
