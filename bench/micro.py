@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from payments_service.auth import format_token, hash_secret
+from payments_service.auth import TokenDirectory, format_token, hash_secret
 from payments_service.config import Settings
 from payments_service.main import create_app
 
@@ -73,7 +73,9 @@ class StubConnection:
     async def fetchrow(self, query: str, *args: object) -> dict[str, Any]:
         return ROW
 
-    async def fetch(self, query: str, *args: object) -> list[dict[str, Any]]:
+    async def fetch(self, query: str, *args: object) -> list[Any]:
+        if "FROM api_tokens" in query:  # the token directory learning the ids it may accept
+            return [(1, hash_secret(SECRET)[: TokenDirectory.PREFIX])]
         return [ROW] * 10
 
     async def fetchval(self, query: str, *args: object) -> object:
