@@ -1,9 +1,11 @@
 """A real webhook receiver on localhost, and dispatchers with timings small enough for tests."""
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -137,6 +139,18 @@ async def one_round(dispatcher: Dispatcher) -> None:
     """Start serving what is due, and wait until those sends are over."""
     await dispatcher.run_once()
     await asyncio.gather(*dispatcher.sending.values(), return_exceptions=True)
+
+
+@asynccontextmanager
+async def in_background(dispatcher: Dispatcher) -> AsyncIterator[None]:
+    """The dispatcher's own loop runs while the block does, and is cancelled after it."""
+    running = asyncio.create_task(dispatcher.run_forever())
+    try:
+        yield
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], *, within: float = 10.0) -> None:

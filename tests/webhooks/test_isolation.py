@@ -18,6 +18,7 @@ from tests.webhooks.conftest import (
     MakeDispatcher,
     Receiver,
     eventually,
+    in_background,
     nothing_owed,
     one_round,
     subscribe,
@@ -133,18 +134,13 @@ async def test_deleting_a_subscription_stops_its_send_in_flight(
     receiver.behaviour = "hang"
     await create_invoice(client, owner, sent=False)
     dispatcher = await make_dispatcher(webhook_timeout_seconds=120)
-    running = asyncio.create_task(dispatcher.run_forever())
-    try:
+    async with in_background(dispatcher):
         await eventually(lambda: _requests(receiver))
         deleted = await client.delete(f"/webhooks/{webhook['id']}", headers=owner.auth)
         assert deleted.status_code == 200
         # Far sooner than the send's 120 s deadline: the dispatcher hung up on it.
         await eventually(lambda: _hung_up(receiver), within=30)
         await eventually(lambda: _idle(dispatcher.sending), within=30)
-    finally:
-        running.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await running
 
     assert len(receiver.requests) == 1
     assert await nothing_owed(db)
@@ -184,13 +180,8 @@ async def test_a_disabled_accounts_deliveries_wait_and_arrive_once_it_is_enabled
 
     async with db.acquire() as conn:
         await accounts.set_account_active(conn, account_id=owner.id, active=True)
-    running = asyncio.create_task(dispatcher.run_forever())
-    try:
+    async with in_background(dispatcher):
         await eventually(lambda: nothing_owed(db))
-    finally:
-        running.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await running
     assert [e["type"] for e in receiver.accepted] == ["invoice.created"]
 
 
@@ -205,8 +196,7 @@ async def test_disabling_an_account_stops_its_sends_in_flight_and_keeps_them_owe
     receiver.behaviour = "hang"
     await create_invoice(client, owner, sent=False)
     dispatcher = await make_dispatcher(webhook_timeout_seconds=120)
-    running = asyncio.create_task(dispatcher.run_forever())
-    try:
+    async with in_background(dispatcher):
         await eventually(lambda: _requests(receiver))
         async with db.acquire() as conn:
             await accounts.set_account_active(conn, account_id=owner.id, active=False)
@@ -215,10 +205,6 @@ async def test_disabling_an_account_stops_its_sends_in_flight_and_keeps_them_owe
         async with db.acquire() as conn:
             await accounts.set_account_active(conn, account_id=owner.id, active=True)
         await eventually(lambda: nothing_owed(db), within=30)
-    finally:
-        running.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await running
     assert [e["type"] for e in receiver.accepted] == ["invoice.created"]
 
 
