@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from payments_service.auth import TokenDirectory, format_token, hash_secret
 from payments_service.config import Settings
+from payments_service.http.auth import TokenDirectory, format_token, hash_secret
 from payments_service.main import create_app
 
 SECRET = "micro-benchmark-secret"

@@ -27,11 +27,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from payments_service import embedded
 from payments_service.accounts import service as accounts
 from payments_service.config import Settings
+from payments_service.db import embedded
+from payments_service.db.migrate import migrate
 from payments_service.main import create_app
-from payments_service.schema import migrate
 from payments_service.webhooks.policy import WebhookPolicy
 from tests.contract.checker import ContractChecker
 from tests.fake_dns import DNS

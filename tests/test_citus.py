@@ -14,8 +14,8 @@ import httpx
 import pytest
 from asyncpg.connection import LoggedQuery
 
-from payments_service import database
 from payments_service.config import Settings
+from payments_service.db import pool as database
 from tests.conftest import (
     CITUS,
     Account,

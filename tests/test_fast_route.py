@@ -12,7 +12,7 @@ from fastapi.routing import APIRoute
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from payments_service.fast_route import DirectRoutes, FastRoute
+from payments_service.http.fast_route import DirectRoutes, FastRoute
 
 
 class RecordSending:

@@ -14,31 +14,32 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.routing import Match
 
-from payments_service import __version__, contract
-from payments_service.auth import TokenCache, TokenDirectory
-from payments_service.body_limit import BodyLimitMiddleware
+from payments_service import __version__
 from payments_service.config import Settings, get_settings
-from payments_service.database import connect_with_backoff, create_pool, database_url
+from payments_service.db.pool import connect_with_backoff, create_pool, database_url
 from payments_service.errors import Problem, ServiceError
-from payments_service.events.router import router as events_router
-from payments_service.fast_route import DirectRoutes
-from payments_service.health import router as health_router
+from payments_service.http import openapi
+from payments_service.http.auth import TokenCache, TokenDirectory
+from payments_service.http.body_limit import BodyLimitMiddleware
+from payments_service.http.fast_route import DirectRoutes
+from payments_service.http.negotiation import error_response
+from payments_service.http.pages import ASSETS
+from payments_service.http.pages import router as pages_router
+from payments_service.http.rate_limit import FailedAuthLimit
+from payments_service.http.trailing_slash import TrailingSlashMiddleware
+from payments_service.http.validation import problem_of
 from payments_service.idempotency.service import purge_expired_keys
-from payments_service.invoices.router import router as invoices_router
-from payments_service.negotiation import error_response
 from payments_service.observability import logs
+from payments_service.observability.health import router as health_router
 from payments_service.observability.middleware import ObservabilityMiddleware
 from payments_service.observability.router import router as observability_router
-from payments_service.pages import ASSETS
-from payments_service.pages import router as pages_router
-from payments_service.payments.router import router as payments_router
-from payments_service.rate_limit import FailedAuthLimit
-from payments_service.trailing_slash import TrailingSlashMiddleware
+from payments_service.v1.events import router as events_router
+from payments_service.v1.invoices import router as invoices_router
+from payments_service.v1.payments import router as payments_router
+from payments_service.v1.webhooks import router as webhooks_router
 from payments_service.v2.router import router as v2_router
-from payments_service.validation import problem_of
 from payments_service.webhooks.dispatcher import dispatch
 from payments_service.webhooks.policy import WebhookPolicy
-from payments_service.webhooks.router import router as webhooks_router
 
 logger = logging.getLogger("payments_service")
 
@@ -152,7 +153,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
-    contract.install(app)
+    openapi.install(app)
     # Innermost: the payment routes skip the router stack, after the body limit and logging.
     app.add_middleware(DirectRoutes, routes=payments_router.routes, handlers=app.exception_handlers)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

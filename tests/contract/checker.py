@@ -17,9 +17,9 @@ from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 from jsonschema import Draft202012Validator, FormatChecker
 from starlette.routing import Match
 
-from payments_service.contract.xml_data import from_xml
-from payments_service.pages import ASSETS
-from payments_service.trailing_slash import canonical
+from payments_service.http.openapi.xml_data import from_xml
+from payments_service.http.pages import ASSETS
+from payments_service.http.trailing_slash import canonical
 
 # Pages about the document, not in it: FastAPI's, the assets they load, and the home page.
 DOCUMENTATION_PAGES = {"/", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}

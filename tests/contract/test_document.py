@@ -7,7 +7,7 @@ import httpx
 import pytest
 from openapi_spec_validator import validate
 
-from payments_service.contract.xml_data import from_xml
+from payments_service.http.openapi.xml_data import from_xml
 from tests.contract.checker import ContractChecker, ContractViolation
 
 METHODS = {"get", "post", "put", "patch", "delete"}

@@ -25,7 +25,7 @@ import httpx
 import pytest
 
 from payments_service.config import Settings
-from payments_service.schema import migrate
+from payments_service.db.migrate import migrate
 from tests.conftest import Account, make_account, start_server, with_database
 from tests.edge.workers import read_response
 

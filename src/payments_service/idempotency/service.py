@@ -20,9 +20,9 @@ import orjson
 from fastapi import Depends, Header, Request
 from starlette.responses import Response
 
-from payments_service.auth import CallerDep
-from payments_service.database import Connection, TransactionDep, is_unavailable
+from payments_service.db.pool import Connection, TransactionDep, is_unavailable
 from payments_service.errors import Conflict, Unprocessable
+from payments_service.http.auth import CallerDep
 from payments_service.idempotency import repository
 
 logger = logging.getLogger("payments_service.idempotency")

@@ -1,6 +1,6 @@
 """v2 credentials as Harvest v2 clients send them, on top of the shared token check.
 
-`Authorization: Bearer <token>` (verified by `payments_service.auth`), a `User-Agent` (400 when
+`Authorization: Bearer <token>` (verified by `payments_service.http.auth`), a `User-Agent` (400 when
 missing, as Harvest does) and `Harvest-Account-Id`, which must name the token's account (403).
 """
 
@@ -8,8 +8,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from payments_service.auth import Caller, authenticate
 from payments_service.errors import BadRequest, Forbidden
+from payments_service.http.auth import Caller, authenticate
 
 
 async def token_caller(request: Request) -> Caller:

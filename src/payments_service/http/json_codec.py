@@ -12,8 +12,8 @@ from typing import Any
 import orjson
 from starlette.responses import Response
 
+from payments_service.domain.money import PLAIN_DECIMAL
 from payments_service.errors import BadRequest, Unprocessable
-from payments_service.money import PLAIN_DECIMAL
 from payments_service.wire import Document, Errors, Kind, Resource, Row
 
 # Kinds whose values orjson writes itself, as JSON strings, numbers or booleans.

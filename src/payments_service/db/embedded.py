@@ -21,7 +21,7 @@ from typing import Any
 
 import psutil
 
-logger = logging.getLogger("payments_service.embedded")
+logger = logging.getLogger("payments_service.db.embedded")
 
 STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
 HANDLES = ".handle_pids.json"  # the wheel's list of the pids using the server

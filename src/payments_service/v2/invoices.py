@@ -8,20 +8,20 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict
 from starlette.responses import Response
 
-from payments_service import ledger
-from payments_service.database import ConnectionDep, TransactionDep
+from payments_service.db.pool import ConnectionDep, TransactionDep
+from payments_service.domain import ledger
+from payments_service.domain.ledger import InvoiceState
+from payments_service.http.paths import InvoiceId
+from payments_service.http.validation import Date, validate
 from payments_service.idempotency.service import idempotent
 from payments_service.invoices import service
 from payments_service.invoices.repository import Query as InvoiceQuery
-from payments_service.ledger import InvoiceState
-from payments_service.paths import InvoiceId
 from payments_service.v2 import wire
 from payments_service.v2.auth import V2CallerDep
-from payments_service.v2.contract import INVOICE, INVOICES, MESSAGE, v2_operation
 from payments_service.v2.errors import V2Response
+from payments_service.v2.openapi import INVOICE, INVOICES, MESSAGE, v2_operation
 from payments_service.v2.pagination import envelope
 from payments_service.v2.schemas import PageNumber, PerPage, UpdatedSince, read_json
-from payments_service.validation import Date, validate
 
 router = APIRouter(tags=["v2"])
 

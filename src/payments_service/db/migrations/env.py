@@ -7,9 +7,9 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 
-from payments_service import citus, models  # noqa: F401  (models registers the tables)
 from payments_service.config import get_settings
-from payments_service.database import database_url, sqlalchemy_url
+from payments_service.db import citus, tables  # noqa: F401  (tables registers the tables)
+from payments_service.db.pool import database_url, sqlalchemy_url
 
 config = context.config
 target_metadata = SQLModel.metadata

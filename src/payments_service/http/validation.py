@@ -9,8 +9,8 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Request
 from pydantic import BaseModel, BeforeValidator, Field, ValidationError, WithJsonSchema
 
+from payments_service.domain.money import MAX_AMOUNT, PLAIN_DECIMAL
 from payments_service.errors import Problem, Unprocessable
-from payments_service.money import MAX_AMOUNT, PLAIN_DECIMAL
 
 # Characters XML 1.0 cannot carry, and lone surrogates (which no UTF-8 can).
 ILLEGAL_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")

@@ -20,10 +20,10 @@ from typing import Annotated
 import asyncpg
 from fastapi import Depends, Request
 
-from payments_service import rate_limit
 from payments_service.accounts import repository
-from payments_service.database import Connection, pooled, request_connection
+from payments_service.db.pool import Connection, pooled, request_connection
 from payments_service.errors import Forbidden, Unauthorized
+from payments_service.http import rate_limit
 
 PREFIX = "ps"
 MAX_ID_DIGITS = 18  # stays inside a bigint

@@ -7,16 +7,16 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
-from payments_service import ledger
-from payments_service.auth import CallerDep
-from payments_service.contract import operation
-from payments_service.database import ConnectionDep, TransactionDep
+from payments_service.db.pool import ConnectionDep, TransactionDep
+from payments_service.domain import ledger
+from payments_service.http.auth import CallerDep
+from payments_service.http.negotiation import FormatDep, read_body, respond
+from payments_service.http.openapi import operation
+from payments_service.http.paths import InvoiceId
+from payments_service.http.validation import single_valued_query, validate
 from payments_service.idempotency.service import idempotent
 from payments_service.invoices import service
 from payments_service.invoices.schemas import InvoiceCreate, InvoiceFilters, InvoiceUpdate
-from payments_service.negotiation import FormatDep, read_body, respond
-from payments_service.paths import InvoiceId
-from payments_service.validation import single_valued_query, validate
 from payments_service.wire import INVOICE, Document
 
 router = APIRouter(tags=["invoices"])

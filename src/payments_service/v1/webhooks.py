@@ -5,12 +5,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from payments_service.auth import CallerDep
-from payments_service.contract import operation
-from payments_service.database import ConnectionDep, TransactionDep
-from payments_service.negotiation import FormatDep, read_body, respond
-from payments_service.paths import WebhookId
-from payments_service.validation import validate
+from payments_service.db.pool import ConnectionDep, TransactionDep
+from payments_service.http.auth import CallerDep
+from payments_service.http.negotiation import FormatDep, read_body, respond
+from payments_service.http.openapi import operation
+from payments_service.http.paths import WebhookId
+from payments_service.http.validation import validate
 from payments_service.webhooks import service
 from payments_service.webhooks.destinations import Admitted
 from payments_service.webhooks.policy import WebhookPolicy

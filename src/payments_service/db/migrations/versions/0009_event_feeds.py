@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from payments_service import citus
+from payments_service.db import citus
 
 revision: str = "0009"
 down_revision: str | None = "0008"

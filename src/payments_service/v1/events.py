@@ -5,11 +5,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from starlette.responses import Response
 
-from payments_service.auth import CallerDep
-from payments_service.contract import operation
-from payments_service.database import ConnectionDep
+from payments_service.db.pool import ConnectionDep
 from payments_service.events import service
-from payments_service.negotiation import FormatDep, respond
+from payments_service.http.auth import CallerDep
+from payments_service.http.negotiation import FormatDep, respond
+from payments_service.http.openapi import operation
 from payments_service.wire import EVENT, Document
 
 router = APIRouter(tags=["events"])

@@ -6,10 +6,10 @@ import asyncpg
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse
 
-from payments_service.contract import json_operation, register
-from payments_service.database import is_unavailable
+from payments_service.db.migrate import head_revision
+from payments_service.db.pool import is_unavailable
 from payments_service.errors import ServiceUnavailable
-from payments_service.schema import head_revision
+from payments_service.http.openapi import json_operation, register
 
 router = APIRouter(tags=["health"])
 

@@ -13,7 +13,7 @@ from collections import OrderedDict
 from fastapi import Request
 
 from payments_service.accounts import repository
-from payments_service.database import request_connection
+from payments_service.db.pool import request_connection
 from payments_service.errors import RateLimited
 
 

@@ -19,7 +19,7 @@ from payments_service.config import Settings
 from payments_service.errors import ServiceUnavailable
 from payments_service.observability import metrics
 
-logger = logging.getLogger("payments_service.database")
+logger = logging.getLogger("payments_service.db.pool")
 
 # What queries run on: a request's connection comes from the pool (a proxy with the same
 # methods), the CLI's from `asyncpg.connect`.
@@ -47,7 +47,7 @@ def database_url(settings: Settings) -> str:
     if settings.database_url:
         return settings.database_url
     try:
-        from payments_service import embedded
+        from payments_service.db import embedded
     except ImportError as exc:  # an install without the `embedded` extra, e.g. the image
         raise NoDatabase(
             "DATABASE_URL is not set, and the embedded PostgreSQL is not installed "

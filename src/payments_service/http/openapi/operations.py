@@ -17,8 +17,8 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 from starlette.responses import Response
 
-from payments_service.contract.examples import EXAMPLES
-from payments_service.contract.xml_data import REF_PREFIX, from_xml, resolve
+from payments_service.http.openapi.examples import EXAMPLES
+from payments_service.http.openapi.xml_data import REF_PREFIX, from_xml, resolve
 from payments_service.wire import Field, Kind, Resource
 
 XML = "application/xml"

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-from payments_service import citus
+from payments_service.db import citus
 
 revision: str = "0008"
 down_revision: str | None = "0007"

@@ -10,16 +10,16 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from payments_service.auth import CallerDep
-from payments_service.contract import operation
-from payments_service.database import ConnectionDep, TransactionDep, pooled
-from payments_service.fast_route import FastRoute
+from payments_service.db.pool import ConnectionDep, TransactionDep, pooled
+from payments_service.http.auth import CallerDep
+from payments_service.http.fast_route import FastRoute
+from payments_service.http.negotiation import FormatDep, read_body, respond, respond_streamed
+from payments_service.http.openapi import operation
+from payments_service.http.paths import InvoiceId, PaymentId
+from payments_service.http.validation import validate
 from payments_service.idempotency.service import idempotent
-from payments_service.negotiation import FormatDep, read_body, respond, respond_streamed
-from payments_service.paths import InvoiceId, PaymentId
 from payments_service.payments import service
 from payments_service.payments.schemas import PaymentCreate
-from payments_service.validation import validate
 from payments_service.wire import PAYMENT, Document
 
 router = APIRouter(tags=["payments"], route_class=FastRoute)

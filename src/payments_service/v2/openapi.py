@@ -8,9 +8,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from payments_service.contract import json_operation, register
-from payments_service.contract.operations import UTC_DATETIME
-from payments_service.contract.xml_data import REF_PREFIX
+from payments_service.http.openapi import json_operation, register
+from payments_service.http.openapi.operations import UTC_DATETIME
+from payments_service.http.openapi.xml_data import REF_PREFIX
 
 Schema = dict[str, Any]
 

@@ -5,14 +5,15 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from payments_service.database import ConnectionDep, TransactionDep
+from payments_service.db.pool import ConnectionDep, TransactionDep
+from payments_service.http.paths import InvoiceId, PaymentId
+from payments_service.http.validation import validate
 from payments_service.idempotency.service import idempotent
-from payments_service.paths import InvoiceId, PaymentId
 from payments_service.payments import service
 from payments_service.v2 import wire
 from payments_service.v2.auth import V2CallerDep
-from payments_service.v2.contract import PAYMENT, PAYMENTS, v2_operation
 from payments_service.v2.errors import V2Response
+from payments_service.v2.openapi import PAYMENT, PAYMENTS, v2_operation
 from payments_service.v2.pagination import decode_cursor, encode_cursor, envelope
 from payments_service.v2.schemas import (
     InvoicePaymentCreate,
@@ -21,7 +22,6 @@ from payments_service.v2.schemas import (
     UpdatedSince,
     read_json,
 )
-from payments_service.validation import validate
 
 router = APIRouter(tags=["v2"])
 
