@@ -139,10 +139,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.auth_failure_limit, settings.auth_failure_window_seconds
     )
     app.state.webhook_policy = WebhookPolicy.of(settings)
-    # Matched in this order: the hot payment routes first (no path of one router matches
-    # another's, so the order changes nothing else). They are plain Starlette routes
-    # (http/plain_route.py): no FastAPI dependency runs for them, the app's included.
-    app.router.routes.extend(payment_routes)
+    # Matched in this order: the hot payment routes first, even before FastAPI's /openapi.json
+    # and /docs (no path of one router matches another's, so the order changes nothing else).
+    # They are plain Starlette routes (http/plain_route.py): no FastAPI dependency runs for
+    # them, the app's included.
+    app.router.routes[:0] = payment_routes
     app.include_router(health_router)
     app.include_router(observability_router)
     app.include_router(invoices_router)

@@ -30,7 +30,7 @@ class PlainRoute(Route):
         method: str,
         documented: APIRoute | None = None,
     ) -> None:
-        super().__init__(path, endpoint, methods=[method])
+        super().__init__(path, endpoint, methods=[method], include_in_schema=documented is not None)
         self.methods = {method}  # not the HEAD Starlette adds to GET: a 405, as FastAPI's routes
         self.documented = documented
 
