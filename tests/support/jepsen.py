@@ -67,7 +67,12 @@ class Workload:
         async with httpx.AsyncClient(
             base_url=base_url,
             headers=self.account.auth,
-            timeout=30,
+            # Longer than a request may wait for a database connection (DB_POOL_TIMEOUT, 30 s
+            # in the fault tests), so an answer is never cut by the client.
+            timeout=60,
+            # Idle connections are dropped before the server's keep-alive timeout (5 s): a
+            # request sent on a connection the server is closing at that moment is lost.
+            limits=httpx.Limits(keepalive_expiry=2),
             event_hooks={"response": [self.contract]},
         ) as http:
             await self._operations(http, rng, budget)
