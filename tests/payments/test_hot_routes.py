@@ -18,7 +18,8 @@ from starlette.types import Receive, Scope, Send
 
 from payments_service.http.plain_route import PlainRoute
 from payments_service.v1 import payments
-from tests.conftest import Account, create_invoice, payment_xml
+from tests.support.api import create_invoice, payment_xml
+from tests.support.auth import Account
 
 XML = {"Content-Type": "application/xml"}
 Handler = Callable[[Request], Awaitable[Response]]
