@@ -19,7 +19,7 @@ from pathlib import Path
 import asyncpg
 import uvloop
 
-from payments_service import ledger
+from payments_service.domain import ledger
 from payments_service.invoices.repository import ledger_of
 
 AMOUNT = Decimal("1.00")

@@ -19,9 +19,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from payments_service import ledger
-from payments_service.database import sqlalchemy_url
-from payments_service.models import Invoice, Payment
+from payments_service.db.pool import sqlalchemy_url
+from payments_service.db.tables import Invoice, Payment
+from payments_service.domain import ledger
 
 ACCOUNT = int(os.environ["BENCH_ACCOUNT"])
 engine = create_async_engine(

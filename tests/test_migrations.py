@@ -6,8 +6,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 
-from payments_service import models  # noqa: F401  (registers the tables)
-from payments_service.database import sqlalchemy_url
+from payments_service.db import tables  # noqa: F401  (registers the tables)
+from payments_service.db.pool import sqlalchemy_url
 
 
 async def test_autogenerate_finds_no_difference_after_the_latest_migration(

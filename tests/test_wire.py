@@ -4,9 +4,9 @@ from decimal import Decimal
 
 import pytest
 
+from payments_service.domain.money import check_amount
 from payments_service.errors import Unprocessable
-from payments_service.money import check_amount
-from payments_service.negotiation import Format, negotiate
+from payments_service.http.negotiation import Format, negotiate
 from payments_service.wire import format_decimal
 
 

@@ -24,14 +24,14 @@ from payments_service import __version__
 from payments_service.accounts import repository as accounts_repository
 from payments_service.accounts import service as accounts
 from payments_service.config import get_settings
-from payments_service.database import NoDatabase, database_url, is_unavailable
-from payments_service.edge import HeaderLimitedProtocol
+from payments_service.db.migrate import migrate
+from payments_service.db.pool import NoDatabase, database_url, is_unavailable
 from payments_service.errors import NotFound, ServiceError
+from payments_service.http.edge import HeaderLimitedProtocol
+from payments_service.http.json_codec import to_json
+from payments_service.http.validation import validate
 from payments_service.invoices import service as invoices
-from payments_service.json_wire import to_json
 from payments_service.observability import logs
-from payments_service.schema import migrate
-from payments_service.validation import validate
 from payments_service.webhooks import service as webhooks
 from payments_service.webhooks.dispatcher import dispatch
 from payments_service.webhooks.policy import WebhookPolicy
@@ -280,7 +280,7 @@ def cmd_dispatch(args: argparse.Namespace) -> int:
 
 
 def cmd_db_stop(args: argparse.Namespace) -> int:
-    from payments_service import embedded  # needs the `embedded` extra, like the server
+    from payments_service.db import embedded  # needs the `embedded` extra, like the server
 
     pgdata = get_settings().data_dir / "pg"
     try:

@@ -5,7 +5,7 @@ import time
 
 import asyncpg
 
-from payments_service.database import Connection
+from payments_service.db.pool import Connection
 
 
 async def find_token(conn: Connection, *, account_id: int, token_id: int) -> asyncpg.Record | None:

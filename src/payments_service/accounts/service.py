@@ -1,9 +1,9 @@
 """Accounts, users and tokens, as the CLI and the tests create them."""
 
-from payments_service import auth
 from payments_service.accounts import repository
-from payments_service.database import Connection
+from payments_service.db.pool import Connection
 from payments_service.errors import NotFound, Unprocessable
+from payments_service.http import auth
 
 
 async def create_account(conn: Connection, *, name: str, invoices_enabled: bool = True) -> int:

@@ -2,7 +2,7 @@
 
 from enum import StrEnum
 
-from payments_service.ledger import InvoiceState
+from payments_service.domain.ledger import InvoiceState
 
 
 class EventType(StrEnum):

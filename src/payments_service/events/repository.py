@@ -17,7 +17,7 @@ from functools import cache
 
 import asyncpg
 
-from payments_service.database import Connection
+from payments_service.db.pool import Connection
 
 COLUMNS = """id, position, type, account_id, invoice_id, sequence, payment_id, payment_amount,
     amount, due_amount, state, currency, created_at"""

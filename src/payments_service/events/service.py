@@ -10,7 +10,7 @@ from typing import Any
 
 import asyncpg
 
-from payments_service.database import Connection
+from payments_service.db.pool import Connection
 from payments_service.errors import Unprocessable
 from payments_service.events import repository
 from payments_service.events.catalog import EventType, event_types

@@ -5,7 +5,7 @@ from datetime import timedelta
 import asyncpg
 import orjson
 
-from payments_service.database import Connection
+from payments_service.db.pool import Connection
 
 
 async def try_lock(conn: Connection, *, account_id: int, key: str) -> bool:

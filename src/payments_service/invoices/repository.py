@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import asyncpg
 
-from payments_service.database import Connection
+from payments_service.db.pool import Connection
+from payments_service.domain.ledger import Ledger
 from payments_service.events import repository as events
-from payments_service.ledger import Ledger
 
 COLUMNS = """id, client_id, number, currency, amount, due_amount, state, issued_at, due_at,
     subject, notes, purchase_order, period_start, period_end, sent_at, closed_at, paid_at,

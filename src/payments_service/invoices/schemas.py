@@ -19,8 +19,8 @@ from pydantic import (
     field_validator,
 )
 
-from payments_service.money import CURRENCIES, is_currency
-from payments_service.validation import (
+from payments_service.domain.money import CURRENCIES, is_currency
+from payments_service.http.validation import (
     YEAR_PATTERN,
     Date,
     NonNegativeAmount,

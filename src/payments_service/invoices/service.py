@@ -7,17 +7,17 @@ from decimal import Decimal
 
 import asyncpg
 
-from payments_service import ledger
-from payments_service.auth import Caller
-from payments_service.database import Connection
+from payments_service.db.pool import Connection
+from payments_service.domain import ledger
+from payments_service.domain.ledger import InvoiceState
+from payments_service.domain.money import check_amount
 from payments_service.errors import NotFound, Unprocessable
 from payments_service.events import service as events
 from payments_service.events.catalog import EventType, event_types
+from payments_service.http.auth import Caller
 from payments_service.invoices import repository
 from payments_service.invoices.repository import Details, Query
 from payments_service.invoices.schemas import InvoiceCreate, InvoiceFilters, InvoiceUpdate
-from payments_service.ledger import InvoiceState
-from payments_service.money import check_amount
 from payments_service.payments import repository as payments
 
 PAGE_SIZE = 50

@@ -7,9 +7,9 @@ import asyncpg
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from payments_service.contract import json_operation
-from payments_service.database import is_unavailable
+from payments_service.db.pool import is_unavailable
 from payments_service.errors import NotFound, Unauthorized
+from payments_service.http.openapi import json_operation
 from payments_service.observability import metrics
 from payments_service.webhooks import repository as webhooks
 

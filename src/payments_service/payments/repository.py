@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import asyncpg
 
-from payments_service.database import Connection
+from payments_service.db.pool import Connection
+from payments_service.domain.ledger import Ledger
 from payments_service.invoices import repository as invoices
-from payments_service.ledger import Ledger
 
 COLUMNS = (
     "id, invoice_id, amount, paid_at, notes, recorded_by, recorded_by_email, transaction_id, "

@@ -2,7 +2,7 @@
 
 from pydantic import BaseModel, ConfigDict
 
-from payments_service.validation import PositiveAmount, Text, UtcDateTime
+from payments_service.http.validation import PositiveAmount, Text, UtcDateTime
 
 
 class PaymentCreate(BaseModel):

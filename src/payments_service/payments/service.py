@@ -8,11 +8,12 @@ from datetime import datetime
 
 import asyncpg
 
-from payments_service import ledger
-from payments_service.auth import Caller
-from payments_service.database import Connection
+from payments_service.db.pool import Connection
+from payments_service.domain import ledger
+from payments_service.domain.money import check_amount
 from payments_service.errors import NotFound, Unprocessable
 from payments_service.events.catalog import EventType, event_types
+from payments_service.http.auth import Caller
 from payments_service.invoices import repository as invoices
 from payments_service.invoices.service import (
     get_invoice,
@@ -20,7 +21,6 @@ from payments_service.invoices.service import (
     lock_invoice,
     save_balance,
 )
-from payments_service.money import check_amount
 from payments_service.observability import metrics
 from payments_service.payments import repository
 from payments_service.payments.schemas import PaymentCreate

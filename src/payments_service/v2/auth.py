@@ -1,6 +1,6 @@
 """v2 credentials as Harvest v2 clients send them, on top of the shared token check.
 
-`Authorization: Bearer <token>` (verified by `payments_service.auth`), a `User-Agent` (400 when
+`Authorization: Bearer <token>` (verified by `payments_service.http.auth`), a `User-Agent` (400 when
 missing, as Harvest does) and `Harvest-Account-Id`, which must name the token's account (403).
 """
 
@@ -8,11 +8,12 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from payments_service.auth import Caller, authenticate
+from payments_service.db.pool import Held
 from payments_service.errors import BadRequest, Forbidden
+from payments_service.http.auth import Caller, authenticate
 
 
-async def token_caller(request: Request) -> Caller:
+async def token_caller(request: Request, _: Held) -> Caller:
     """The token's caller, without an account header (what Harvest's ID service asks for)."""
     if not request.headers.get("user-agent", "").strip():
         raise BadRequest("Send a User-Agent header naming your application", code="user_agent")

@@ -7,9 +7,9 @@ from fastapi import Query, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from payments_service.errors import UnsupportedMediaType
-from payments_service.json_wire import parse_json
+from payments_service.http.json_codec import parse_json
+from payments_service.http.validation import Date, PositiveAmount, Text, UtcDateTime
 from payments_service.payments.schemas import PaymentCreate
-from payments_service.validation import Date, PositiveAmount, Text, UtcDateTime
 
 PerPage = Annotated[int, Query(ge=1, le=2000)]
 PageNumber = Annotated[int, Query(ge=1, le=2**31)]

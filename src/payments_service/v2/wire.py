@@ -6,7 +6,7 @@ from typing import Any
 
 import orjson
 
-from payments_service.ledger import InvoiceState
+from payments_service.domain.ledger import InvoiceState
 from payments_service.wire import Row, format_datetime, format_decimal
 
 # v2 knows no `partial`: a sent invoice with something still due is `open`.

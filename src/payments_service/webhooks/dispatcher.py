@@ -26,10 +26,10 @@ import asyncpg
 import httpx
 
 from payments_service.config import Settings
-from payments_service.database import connect_with_backoff
+from payments_service.db.pool import connect_with_backoff
 from payments_service.events import repository as events
 from payments_service.events.service import with_cursor
-from payments_service.json_wire import to_json
+from payments_service.http.json_codec import to_json
 from payments_service.webhooks import repository
 from payments_service.webhooks.destinations import IPAddress, Refused, Target, parse
 from payments_service.webhooks.policy import WebhookPolicy

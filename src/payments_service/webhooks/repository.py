@@ -4,7 +4,7 @@ from datetime import datetime
 
 import asyncpg
 
-from payments_service.database import Connection
+from payments_service.db.pool import Connection
 from payments_service.events.repository import COLUMNS as EVENT_COLUMNS
 
 # Used where $1 is the account (named as such, not as s.account_id, so Citus sees one shard).

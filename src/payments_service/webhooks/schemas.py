@@ -4,7 +4,7 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from payments_service.validation import Text
+from payments_service.http.validation import Text
 from payments_service.webhooks.destinations import parse
 
 # An http(s) URL with a host name, an IPv4 address or a bracketed IPv6 address; the document

@@ -4,7 +4,7 @@ from typing import Any
 
 import asyncpg
 
-from payments_service.database import Connection
+from payments_service.db.pool import Connection
 from payments_service.errors import NotFound, Unprocessable
 from payments_service.webhooks import repository
 from payments_service.webhooks.destinations import Admitted, Refused

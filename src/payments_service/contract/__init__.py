@@ -1,5 +1,0 @@
-"""The OpenAPI contract: `operation(...)` documents a route, `install(app)` publishes it."""
-
-from payments_service.contract.operations import install, json_operation, operation, register
-
-__all__ = ["install", "json_operation", "operation", "register"]
