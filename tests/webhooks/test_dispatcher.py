@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import pytest
 
 from payments_service.webhooks import repository
 from payments_service.webhooks.dispatcher import backoff
@@ -89,6 +90,7 @@ async def test_each_event_reaches_the_subscriber_signed_and_as_the_feed_shows_it
         assert request.headers["payments-event-type"] == request.event["type"]
 
 
+@pytest.mark.slow
 async def test_a_failing_receiver_is_retried_and_delivery_resumes_in_order_when_it_recovers(
     client: httpx.AsyncClient,
     owner: Account,
@@ -125,6 +127,7 @@ async def test_a_failing_receiver_is_retried_and_delivery_resumes_in_order_when_
     assert len({e["id"] for e in receiver.accepted}) == len(receiver.accepted)
 
 
+@pytest.mark.system
 async def test_outbox_lag_shows_the_oldest_undelivered_event_until_it_is_delivered(
     client: httpx.AsyncClient,
     owner: Account,
