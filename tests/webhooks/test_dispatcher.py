@@ -4,7 +4,6 @@ dead after the give-up time, replayed, and never sent by two dispatchers at once
 import asyncio
 import contextlib
 import random
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -29,7 +28,6 @@ from tests.support.webhooks import (
 )
 
 JSON = {"Accept": "application/json"}
-WEBHOOKS_PAGE = Path(__file__).parents[2] / "docs" / "webhooks.md"
 
 
 async def webhook_of(client: httpx.AsyncClient, account: Account, webhook_id: int) -> Any:
