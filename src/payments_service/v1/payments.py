@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from payments_service.db.pool import ConnectionDep, TransactionDep, pooled
+from payments_service.documents import Document
 from payments_service.http.auth import CallerDep
 from payments_service.http.fast_route import FastRoute
 from payments_service.http.negotiation import FormatDep, read_body, respond, respond_streamed
@@ -19,8 +20,8 @@ from payments_service.http.paths import InvoiceId, PaymentId
 from payments_service.http.validation import validate
 from payments_service.idempotency.service import idempotent
 from payments_service.payments import service
+from payments_service.payments.fields import PAYMENT
 from payments_service.payments.schemas import PaymentCreate
-from payments_service.wire import PAYMENT, Document
 
 router = APIRouter(tags=["payments"], route_class=FastRoute)
 
@@ -45,11 +46,11 @@ async def list_payments(
     """All the invoice's payments; past one chunk, streamed as they are read."""
     first = await service.list_payments(conn, account_id=caller.account_id, invoice_id=invoice_id)
     if len(first) < service.CHUNK:
-        return respond(fmt, Document(PAYMENT, first))
+        return respond(fmt, Document(PAYMENT.v1, first))
     more = service.more_payments(
         lambda: pooled(request), first, account_id=caller.account_id, invoice_id=invoice_id
     )
-    return respond_streamed(fmt, PAYMENT, first, more)
+    return respond_streamed(fmt, PAYMENT.v1, first, more)
 
 
 async def get_payment(
@@ -62,7 +63,7 @@ async def get_payment(
     row = await service.get_payment(
         conn, account_id=caller.account_id, invoice_id=invoice_id, payment_id=payment_id
     )
-    return respond(fmt, Document(PAYMENT, row))
+    return respond(fmt, Document(PAYMENT.v1, row))
 
 
 @idempotent
@@ -73,10 +74,12 @@ async def create_payment(
     conn: TransactionDep,
     fmt: FormatDep,
 ) -> Response:
-    data = validate(PaymentCreate, await read_body(request, PAYMENT))
-    row = await service.record_payment(conn, caller=caller, invoice_id=invoice_id, data=data)
+    data = validate(PaymentCreate, await read_body(request, PAYMENT.v1))
+    row = await service.record_payment(
+        conn, caller=caller, invoice_id=invoice_id, data=data, paid_at=data.paid_at
+    )
     headers = {"Location": location(invoice_id, row["id"])}
-    return respond(fmt, Document(PAYMENT, row), 201, headers)
+    return respond(fmt, Document(PAYMENT.v1, row), 201, headers)
 
 
 async def delete_payment(
@@ -92,11 +95,11 @@ async def delete_payment(
 # path, its aliases, method, endpoint, operation id, `operation` keywords
 ROUTES: list[tuple[str, list[str], str, Callable[..., Any], str, dict[str, Any]]] = [
     (COLLECTION, COLLECTION_ALIASES, "GET", list_payments, "listPayments",
-     operation(resource=PAYMENT, many=True, errors=[404])),
+     operation(resource=PAYMENT.v1, many=True, errors=[404])),
     (COLLECTION, COLLECTION_ALIASES, "POST", create_payment, "createPayment",
-     operation(resource=PAYMENT, status=201, body=PaymentCreate, errors=[404, 409])),
+     operation(resource=PAYMENT.v1, status=201, body=PaymentCreate, errors=[404, 409])),
     (ITEM, ITEM_ALIASES, "GET", get_payment, "getPayment",
-     operation(resource=PAYMENT, errors=[404])),
+     operation(resource=PAYMENT.v1, errors=[404])),
     (ITEM, ITEM_ALIASES, "DELETE", delete_payment, "deletePayment", operation(errors=[404])),
 ]  # fmt: skip
 
