@@ -19,12 +19,16 @@ class Statement:
     sql: str  # with $1, $2, ...: the form asyncpg prepares (and caches per connection)
     names: tuple[str, ...]  # the parameter of each $n, in order
 
-    def bind(self, **values: object) -> tuple[Any, ...]:
-        """The SQL and its arguments as asyncpg takes them: `conn.fetch(*STATEMENT.bind(...))`.
-        Every parameter is given by name, none more (a missing one is a KeyError)."""
+    def args(self, **values: object) -> tuple[Any, ...]:
+        """The arguments in $n order. Every parameter is given by name, none more (a missing
+        one is a KeyError)."""
         if len(values) != len(self.names):
             raise TypeError(f"{self.names} expected, {tuple(values)} given")
-        return (self.sql, *[values[name] for name in self.names])
+        return tuple(values[name] for name in self.names)
+
+    def bind(self, **values: object) -> tuple[Any, ...]:
+        """The SQL and its arguments as asyncpg takes them: `conn.fetch(*STATEMENT.bind(...))`."""
+        return (self.sql, *self.args(**values))
 
 
 def statement(text: str) -> Statement:
