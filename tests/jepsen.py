@@ -15,7 +15,7 @@ from xml.etree import ElementTree
 import asyncpg
 import httpx
 
-from payments_service.invoices.service import verify_balances
+from payments_service.balances.service import verify_balances
 from tests.conftest import Account, payment_xml
 from tests.contract.checker import ContractChecker
 
