@@ -20,6 +20,7 @@ from starlette.responses import Response
 from payments_service.documents import UTC_DATETIME, Element, Kind, Resource
 from payments_service.http.openapi.examples import EXAMPLES
 from payments_service.http.openapi.xml_data import REF_PREFIX, from_xml, resolve
+from payments_service.http.plain_route import openapi_routes
 
 XML = "application/xml"
 JSON = "application/json"
@@ -371,7 +372,7 @@ def install(app: FastAPI) -> None:
                 title=app.title,
                 version=app.version,
                 description=app.description,
-                routes=app.routes,
+                routes=openapi_routes(app.routes),
             )
             _drop_fastapi_validation_errors(document)
             components = document.setdefault("components", {})
