@@ -21,7 +21,6 @@ from payments_service.errors import Problem, ServiceError
 from payments_service.http import openapi
 from payments_service.http.auth import TokenCache, TokenDirectory
 from payments_service.http.body_limit import BodyLimitMiddleware
-from payments_service.http.fast_route import DirectRoutes
 from payments_service.http.negotiation import error_response
 from payments_service.http.pages import ASSETS
 from payments_service.http.pages import router as pages_router
@@ -35,7 +34,7 @@ from payments_service.observability.middleware import ObservabilityMiddleware
 from payments_service.observability.router import router as observability_router
 from payments_service.v1.events import router as events_router
 from payments_service.v1.invoices import router as invoices_router
-from payments_service.v1.payments import router as payments_router
+from payments_service.v1.payments import routes as payment_routes
 from payments_service.v1.webhooks import router as webhooks_router
 from payments_service.v2.router import router as v2_router
 from payments_service.webhooks.dispatcher import dispatch
@@ -140,9 +139,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.auth_failure_limit, settings.auth_failure_window_seconds
     )
     app.state.webhook_policy = WebhookPolicy.of(settings)
-    # Matched in this order: the hot payment routes first (no path of one router matches
-    # another's, so the order changes nothing else); DirectRoutes below relies on it.
-    app.include_router(payments_router)
+    # Matched in this order: the hot payment routes first, even before FastAPI's /openapi.json
+    # and /docs (no path of one router matches another's, so the order changes nothing else).
+    # They are plain Starlette routes (http/plain_route.py): no FastAPI dependency runs for
+    # them, the app's included.
+    app.router.routes[:0] = payment_routes
     app.include_router(health_router)
     app.include_router(observability_router)
     app.include_router(invoices_router)
@@ -154,8 +155,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     openapi.install(app)
-    # Innermost: the payment routes skip the router stack, after the body limit and logging.
-    app.add_middleware(DirectRoutes, routes=payments_router.routes, handlers=app.exception_handlers)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(ObservabilityMiddleware)  # sees every response
     app.add_middleware(TrailingSlashMiddleware)  # outermost: all of the app sees one path
