@@ -7,11 +7,11 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from starlette.responses import Response, StreamingResponse
 
+from payments_service.documents import Document, Errors, Resource, Row
 from payments_service.errors import NotAcceptable, Problem, UnsupportedMediaType
 from payments_service.http.json_codec import JsonResponse, parse_json, stream_json
 from payments_service.http.xml_codec import XmlResponse, parse_xml, stream_xml
 from payments_service.v2 import errors as v2_errors
-from payments_service.wire import Document, Errors, Resource, Row
 
 
 class Format(StrEnum):

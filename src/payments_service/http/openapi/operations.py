@@ -1,4 +1,4 @@
-"""Each operation's OpenAPI description, built from wire.py and the pydantic input schemas.
+"""Each operation's OpenAPI description, built from the v1 `Resource`s and pydantic schemas.
 
 Routers read bodies with `negotiation.read_body` and return ready responses, so FastAPI sees
 neither: `operation()` declares them (both media types, every status with its error schema,
@@ -17,14 +17,13 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 from starlette.responses import Response
 
+from payments_service.documents import UTC_DATETIME, Element, Kind, Resource
 from payments_service.http.openapi.examples import EXAMPLES
 from payments_service.http.openapi.xml_data import REF_PREFIX, from_xml, resolve
 from payments_service.http.plain_route import openapi_routes
-from payments_service.wire import Field, Kind, Resource
 
 XML = "application/xml"
 JSON = "application/json"
-UTC_DATETIME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"
 
 KIND_SCHEMAS: dict[Kind, dict[str, Any]] = {
     Kind.STRING: {"type": "string"},
@@ -81,9 +80,9 @@ def component_name(root: str) -> str:
     return "".join(part.capitalize() for part in root.replace("_", "-").split("-"))
 
 
-def _field_schema(field: Field) -> dict[str, Any]:
-    schema = {**KIND_SCHEMAS[field.kind], "xml": {"name": field.name}}
-    if field.nullable:
+def _element_schema(element: Element) -> dict[str, Any]:
+    schema = {**KIND_SCHEMAS[element.kind], "xml": {"name": element.name}}
+    if element.nullable:
         schema["type"] = [schema["type"], "null"]
     return schema
 
@@ -95,9 +94,9 @@ def _resource(resource: Resource) -> dict[str, str]:
         {
             "type": "object",
             "xml": {"name": resource.root},
-            "required": [field.key for field in resource.fields],
+            "required": [element.key for element in resource.elements],
             "additionalProperties": False,
-            "properties": {field.key: _field_schema(field) for field in resource.fields},
+            "properties": {element.key: _element_schema(element) for element in resource.elements},
         },
     )
 
