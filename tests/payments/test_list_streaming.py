@@ -14,7 +14,10 @@ from tests.support.auth import make_account
 from tests.support.database import invoice_with_payments
 
 
-@pytest.mark.parametrize("count", [service.CHUNK - 1, service.CHUNK, 2 * service.CHUNK + 7])
+@pytest.mark.parametrize(
+    "count",
+    [service.CHUNK - 1, service.CHUNK, pytest.param(2 * service.CHUNK + 7, marks=pytest.mark.slow)],
+)
 async def test_a_long_payment_list_is_streamed_with_the_same_bytes(
     client: httpx.AsyncClient, db: asyncpg.Pool, count: int
 ) -> None:
