@@ -9,12 +9,12 @@ from starlette.responses import JSONResponse
 from payments_service.db.migrate import head_revision
 from payments_service.db.pool import is_unavailable
 from payments_service.errors import ServiceUnavailable
-from payments_service.http.openapi import json_operation, register
+from payments_service.http.openapi import Component, json_operation
 
 router = APIRouter(tags=["health"])
 
 
-STATUS = register(
+STATUS = Component(
     "Status",
     {
         "type": "object",

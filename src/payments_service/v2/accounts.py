@@ -5,13 +5,13 @@ from starlette.responses import Response
 
 from payments_service.accounts import repository
 from payments_service.db.pool import ConnectionDep
-from payments_service.v2 import wire
+from payments_service.v2 import PREFIX, wire
 from payments_service.v2.auth import TokenCallerDep, V2CallerDep
 from payments_service.v2.errors import V2Response
 from payments_service.v2.openapi import ACCOUNTS, COMPANY, USER, v2_operation
 from payments_service.v2.pagination import public
 
-router = APIRouter(tags=["v2"])
+router = APIRouter(prefix=PREFIX, tags=["v2"])
 
 
 @router.get(

@@ -16,14 +16,14 @@ from payments_service.http.validation import Date, validate
 from payments_service.idempotency.service import idempotent
 from payments_service.invoices import service
 from payments_service.invoices.repository import Query as InvoiceQuery
-from payments_service.v2 import wire
+from payments_service.v2 import PREFIX, wire
 from payments_service.v2.auth import V2CallerDep
 from payments_service.v2.errors import V2Response
 from payments_service.v2.openapi import INVOICE, INVOICES, MESSAGE, v2_operation
 from payments_service.v2.pagination import envelope
 from payments_service.v2.schemas import PageNumber, PerPage, UpdatedSince, read_json
 
-router = APIRouter(tags=["v2"])
+router = APIRouter(prefix=PREFIX, tags=["v2"])
 
 Change = Callable[[ledger.Ledger, datetime], ledger.Ledger]
 

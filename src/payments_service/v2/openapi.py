@@ -8,9 +8,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from payments_service.http.openapi import json_operation, register
-from payments_service.http.openapi.operations import UTC_DATETIME
-from payments_service.http.openapi.xml_data import REF_PREFIX
+from payments_service.http.openapi import Component, json_operation
+from payments_service.http.openapi.resources import UTC_DATETIME
+from payments_service.http.openapi.responses import ERROR
 
 Schema = dict[str, Any]
 
@@ -26,7 +26,7 @@ def nullable(schema: Schema) -> Schema:
     return {**schema, "type": [schema["type"], "null"]}
 
 
-def array(items: Schema) -> Schema:
+def array(items: Schema | Component) -> Schema:
     return {"type": "array", "items": items}
 
 
@@ -40,16 +40,15 @@ def obj(**properties: Schema) -> Schema:
     }
 
 
-ERROR = {"$ref": REF_PREFIX + "Error"}  # v1's, so a problem has one shape in both APIs
-V2_ERROR = register(
+V2_ERROR = Component(
     "V2Error",
     obj(
         code=INTEGER,
         message=TEXT,
-        errors=array({"$ref": REF_PREFIX + "Error"}),
+        errors=array(ERROR),  # v1's, so a problem has one shape in both APIs
     ),
 )
-USER = register(
+USER = Component(
     "V2User",
     obj(
         id=INTEGER,
@@ -71,7 +70,7 @@ USER = register(
         updated_at=TIMESTAMP,
     ),
 )
-COMPANY = register(
+COMPANY = Component(
     "V2Company",
     obj(
         base_uri={"type": "string", "format": "uri"},
@@ -97,14 +96,14 @@ COMPANY = register(
         team_feature=BOOLEAN,
     ),
 )
-ACCOUNTS = register(
+ACCOUNTS = Component(
     "V2Accounts",
     obj(
         user=obj(id=INTEGER, first_name=TEXT, last_name=TEXT, email=TEXT),
         accounts=array(obj(id=INTEGER, name=TEXT, product=TEXT)),
     ),
 )
-PAYMENT = register(
+PAYMENT = Component(
     "V2InvoicePayment",
     obj(
         id=INTEGER,
@@ -122,7 +121,7 @@ PAYMENT = register(
 )
 
 
-def envelope(key: str, item: Schema) -> Schema:
+def envelope(key: str, item: Component) -> Schema:
     """v2's list envelope around `key`'s items."""
     return obj(
         **{key: array(item)},
@@ -136,11 +135,11 @@ def envelope(key: str, item: Schema) -> Schema:
     )
 
 
-PAYMENTS = register("V2InvoicePayments", envelope("invoice_payments", PAYMENT))
+PAYMENTS = Component("V2InvoicePayments", envelope("invoice_payments", PAYMENT))
 # What this service has no data for, as Harvest writes "none" (see v2/wire.py).
 NOTHING: Schema = {"type": "null"}
 EMPTY: Schema = {"type": "array", "maxItems": 0}
-INVOICE = register(
+INVOICE = Component(
     "V2Invoice",
     obj(
         id=INTEGER,
@@ -182,8 +181,8 @@ INVOICE = register(
         updated_at=TIMESTAMP,
     ),
 )
-INVOICES = register("V2Invoices", envelope("invoices", INVOICE))
-MESSAGE = register(
+INVOICES = Component("V2Invoices", envelope("invoices", INVOICE))
+MESSAGE = Component(
     "V2InvoiceMessage",
     obj(
         id=nullable(INTEGER),
@@ -226,7 +225,7 @@ ACCOUNT_HEADER = {
 
 def v2_operation(
     *,
-    response: Schema | None = None,
+    response: Component | None = None,
     status: int = 200,
     body: type[BaseModel] | None = None,
     errors: Iterable[int] = (),
