@@ -14,16 +14,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.conftest import (
-    INVOICE_XML,
-    Account,
-    account_rows,
-    create_invoice,
-    make_account,
-    pay,
-    payment_xml,
-    snapshot,
-)
+from tests.support.api import INVOICE_XML, create_invoice, pay, payment_xml
+from tests.support.auth import Account, make_account
+from tests.support.database import account_rows, snapshot
 
 
 @dataclass(frozen=True)

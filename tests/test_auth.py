@@ -1,21 +1,15 @@
 """Bearer and Basic credentials, 401 with a challenge, 403 for a disabled invoice feature."""
 
 import asyncio
-import base64
-from typing import Any
 
 import asyncpg
 import httpx
 import pytest
 
 from payments_service.config import Settings
-from tests.conftest import Account, create_invoice, make_account, serving
-from tests.v2.conftest import v2_headers
-
-
-def basic(email: str, token: str) -> dict[str, str]:
-    raw = base64.b64encode(f"{email}:{token}".encode()).decode()
-    return {"Authorization": f"Basic {raw}"}
+from tests.support.api import create_invoice, v2_headers
+from tests.support.app import serving
+from tests.support.auth import Account, basic, bogus_credentials, make_account
 
 
 async def test_basic_auth_with_email_and_token_works_like_bearer(
@@ -69,21 +63,6 @@ async def test_an_account_without_the_invoice_feature_gets_403(
     )
     assert response.status_code == 403
     assert response.json()["errors"][0]["code"] == "invoices_disabled"
-
-
-def bogus_credentials(owner: Account) -> list[dict[str, Any]]:
-    """None, malformed, non-ASCII digits, a made-up id (not above the newest token's: see
-    test_made_up_ids_above_the_newest_are_refused_while_a_valid_token_is_served), a wrong
-    secret."""
-    account, token_id = owner.token.split("_")[1:3]
-    return [
-        {},
-        {"Authorization": "Bearer nonsense"},
-        {"Authorization": "Basic !!!"},
-        {"Authorization": b"Bearer ps_\xb2_1_x"},  # latin-1: Bearer ps_²_1_x
-        {"Authorization": f"Bearer ps_{account}_{max(1, int(token_id) - 1)}_x"},
-        {"Authorization": f"Bearer ps_{account}_{token_id}_wrongsecret"},
-    ]
 
 
 async def test_refused_credentials_take_no_database_connection(

@@ -16,16 +16,10 @@ from asyncpg.connection import LoggedQuery
 
 from payments_service.config import Settings
 from payments_service.db import pool as database
-from tests.conftest import (
-    CITUS,
-    Account,
-    create_invoice,
-    make_account,
-    paid,
-    payment_xml,
-    serving,
-)
-from tests.v2.conftest import v2_headers
+from tests.support.api import create_invoice, paid, payment_xml, v2_headers
+from tests.support.app import serving
+from tests.support.auth import Account, make_account
+from tests.support.database import CITUS
 
 pytestmark = pytest.mark.skipif(not CITUS, reason="needs a Citus cluster (make test-citus)")
 

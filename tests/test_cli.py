@@ -1,9 +1,6 @@
 """The `payments-service` command, run as a user would run it."""
 
 import argparse
-import os
-import subprocess
-import sys
 from importlib.metadata import version
 from pathlib import Path
 
@@ -12,21 +9,10 @@ import httpx
 import pytest
 
 from payments_service.cli import FROM_ENVIRONMENT, parser
-from tests.conftest import Account, create_invoice, payment_xml, snapshot
-
-
-def cli(
-    *args: str, database_url: str | None, env: dict[str, str | None] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """The command, with DATABASE_URL (none: the embedded database) and `env` (None: unset)."""
-    environment = {**os.environ, "DATABASE_URL": database_url, **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "payments_service.cli", *args],
-        env={k: v for k, v in environment.items() if v is not None},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+from tests.support.api import create_invoice, payment_xml
+from tests.support.auth import Account
+from tests.support.cli import cli
+from tests.support.database import snapshot
 
 
 def test_version_is_the_packages() -> None:

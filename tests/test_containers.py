@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from payments_service.cli import parser
-from tests.conftest import free_port, start_server
+from tests.support.server import free_port, start_server
 
 ROOT = Path(__file__).parent.parent
 DOCKERFILE = (ROOT / "Dockerfile").read_text()

@@ -15,7 +15,7 @@ import httpx
 import psutil
 import pytest
 
-from tests.conftest import free_port
+from tests.support.server import free_port
 
 ROOT = Path(__file__).parent.parent
 CLI = [sys.executable, "-m", "payments_service.cli"]

@@ -7,8 +7,8 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.conftest import Account, create_invoice, make_account, paid, payment_xml
-from tests.v2.conftest import v2_headers
+from tests.support.api import create_invoice, paid, payment_xml, v2_headers
+from tests.support.auth import Account, make_account
 
 UNKNOWN = {"utm_source": "connector", "include": "everything", "fields[]": "id"}
 

@@ -7,7 +7,11 @@ import asyncpg
 import httpx
 
 from payments_service.config import Settings
-from tests.conftest import Account, create_invoice, free_port, payment_xml, serving, snapshot
+from tests.support.api import create_invoice, payment_xml
+from tests.support.app import serving
+from tests.support.auth import Account
+from tests.support.database import snapshot
+from tests.support.server import free_port
 
 
 async def test_liveness_and_readiness_are_200_when_the_database_answers(

@@ -14,8 +14,10 @@ import httpx
 import pytest
 
 from payments_service.config import Settings
-from tests.conftest import Account, create_invoice, payment_xml, snapshot
-from tests.test_health import serving
+from tests.support.api import create_invoice, payment_xml
+from tests.support.app import serving
+from tests.support.auth import Account
+from tests.support.database import snapshot
 
 PAID_AT = '<paid-at type="datetime">2008-02-14T00:00:00Z</paid-at>'
 AMOUNT = '<amount type="decimal">10.00</amount>'

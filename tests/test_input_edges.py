@@ -12,9 +12,10 @@ import httpx
 import pytest
 
 from payments_service.config import Settings
-from tests.conftest import Account, create_invoice, payment_xml, serving, snapshot
-from tests.test_auth import bogus_credentials
-from tests.v2.conftest import v2_headers
+from tests.support.api import create_invoice, payment_xml, v2_headers
+from tests.support.app import serving
+from tests.support.auth import Account, bogus_credentials
+from tests.support.database import snapshot
 
 IDS = ["²", "1²", "٣", "0", "-1", "99999999999999999999", "1e3", "%20"]
 DATES = ["0001-01-01", "9999-12-31", "0000-01-01", "10000-01-01", "2008-02-30", "infinity"]

@@ -8,13 +8,13 @@ import time
 from collections.abc import Iterator
 
 import asyncpg
-import httpx
 import pytest
 
-from tests.conftest import INVOICE_XML, Account, make_account, start_server
-from tests.contract.checker import ContractChecker
-from tests.jepsen import Workload, violations
-from tests.test_cli import cli
+from tests.support.auth import make_account
+from tests.support.cli import cli
+from tests.support.contract import ContractChecker
+from tests.support.jepsen import Workload, open_invoices, violations
+from tests.support.server import start_server
 
 OPERATIONS = int(os.environ.get("JEPSEN_OPERATIONS", "2000"))
 CLIENTS = int(os.environ.get("JEPSEN_CLIENTS", "32"))
@@ -32,27 +32,6 @@ def server(database_url: str) -> Iterator[str]:
     yield base
     process.terminate()
     process.wait(timeout=30)
-
-
-async def open_invoices(
-    base: str, account: Account, count: int, amount: str, contract: ContractChecker
-) -> list[int]:
-    """`count` invoices, sent, through the API; their ids."""
-    ids = []
-    async with httpx.AsyncClient(
-        base_url=base, headers=account.auth, timeout=30, event_hooks={"response": [contract]}
-    ) as http:
-        for number in range(count):
-            created = await http.post(
-                "/invoices",
-                content=INVOICE_XML.format(number=f"J-{number}", amount=amount, currency="USD"),
-                headers={"Content-Type": "application/xml"},
-            )
-            assert created.status_code == 201, created.text
-            invoice = created.headers["Location"]
-            assert (await http.post(f"{invoice}/messages/mark_as_sent")).status_code == 200
-            ids.append(int(invoice.rsplit("/", 1)[1]))
-    return ids
 
 
 async def test_thousands_of_concurrent_operations_leave_every_balance_exact(

@@ -6,8 +6,10 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from tests.conftest import INVOICE_XML, make_account, payment_xml, workers_of
-from tests.contract.checker import ContractChecker
+from tests.support.api import INVOICE_XML, payment_xml
+from tests.support.auth import make_account
+from tests.support.contract import ContractChecker
+from tests.support.workers import workers_of
 
 
 async def test_a_curl_like_session_over_a_real_socket(

@@ -8,8 +8,10 @@ import asyncpg
 import httpx
 
 from payments_service.config import Settings
-from tests.conftest import Account, create_invoice, pay, serving, snapshot
-from tests.v2.conftest import v2_headers
+from tests.support.api import create_invoice, pay, v2_headers
+from tests.support.app import serving
+from tests.support.auth import Account
+from tests.support.database import snapshot
 
 JSON = {"Accept": "application/json"}
 HOUR = 3600  # a window no test outlives

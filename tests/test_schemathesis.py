@@ -11,10 +11,11 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from tests.conftest import create_invoice, make_account, payment_xml
+from tests.support.api import create_invoice, payment_xml
+from tests.support.auth import make_account
 
 MAX_EXAMPLES = os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "10")
-HOOKS = Path(__file__).parent / "schemathesis_hooks.py"
+HOOKS = Path(__file__).parent / "support" / "schemathesis_hooks.py"
 # Random ids would only find nothing: mostly use a real invoice and real payments.
 CONFIG = """
 [parameters]

@@ -9,10 +9,10 @@ import pytest
 from payments_service.accounts import service as accounts
 from payments_service.config import Settings
 from payments_service.errors import ServiceError, Unprocessable
-from tests.conftest import Account, make_account, snapshot
-from tests.test_auth import basic
-from tests.test_cli import cli
-from tests.v2.conftest import v2_headers
+from tests.support.api import v2_headers
+from tests.support.auth import Account, basic, make_account
+from tests.support.cli import cli
+from tests.support.database import snapshot
 
 JSON = {"Accept": "application/json"}
 

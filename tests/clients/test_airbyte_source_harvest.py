@@ -3,8 +3,9 @@
 import asyncpg
 import httpx
 
-from tests.clients.conftest import installed, json_lines, run_driver
-from tests.conftest import create_invoice, make_account, paid
+from tests.support.api import create_invoice, paid
+from tests.support.auth import make_account
+from tests.support.harvest_clients import installed, json_lines, run_driver
 
 PAGE = 50  # the source asks for 50 a page and follows links.next
 

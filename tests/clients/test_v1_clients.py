@@ -6,8 +6,9 @@ import json
 import asyncpg
 import httpx
 
-from tests.clients.conftest import installed, run_driver
-from tests.conftest import create_invoice, make_account, paid
+from tests.support.api import create_invoice, paid
+from tests.support.auth import make_account
+from tests.support.harvest_clients import installed, run_driver
 
 
 async def test_python_harvest_redux_lists_reads_and_updates_invoices(

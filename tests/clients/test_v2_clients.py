@@ -8,8 +8,9 @@ from decimal import Decimal
 import asyncpg
 import httpx
 
-from tests.clients.conftest import installed, run_driver
-from tests.conftest import Account, create_invoice, make_account
+from tests.support.api import create_invoice
+from tests.support.auth import Account, make_account
+from tests.support.harvest_clients import installed, run_driver
 
 
 async def account_with_invoice(

@@ -8,7 +8,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from payments_service.http.openapi.xml_data import from_xml
-from tests.contract.checker import ContractChecker, ContractViolation
+from tests.support.contract import ContractChecker, ContractViolation
 
 METHODS = {"get", "post", "put", "patch", "delete"}
 PROBES = {"/healthz", "/readyz", "/metrics"}  # for orchestrators: JSON or Prometheus text

@@ -10,9 +10,9 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.conftest import make_account
-from tests.contract.checker import ContractChecker
-from tests.openapi_client import generated_client
+from tests.support.auth import make_account
+from tests.support.contract import ContractChecker
+from tests.support.openapi_client import generated_client
 
 PACKAGE = "payments_client"
 

@@ -26,8 +26,10 @@ import pytest
 
 from payments_service.config import Settings
 from payments_service.db.migrate import migrate
-from tests.conftest import Account, make_account, start_server, with_database
-from tests.edge.workers import read_response
+from tests.support.auth import Account, make_account
+from tests.support.database import with_database
+from tests.support.server import start_server
+from tests.support.workers import read_response
 
 pytestmark = pytest.mark.system
 

@@ -10,8 +10,9 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.conftest import make_account, start_server
-from tests.payments.test_list_plan import _invoice_with_payments
+from tests.support.auth import make_account
+from tests.support.database import invoice_with_payments
+from tests.support.server import start_server
 
 pytestmark = pytest.mark.system
 
@@ -32,8 +33,8 @@ async def test_listing_10_5_payments_grows_the_worker_by_less_than_30_mb(
 ) -> None:
     account = await make_account(db, "Big")
     async with db.acquire() as conn:
-        big = await _invoice_with_payments(conn, account.id, PAYMENTS)
-        small = await _invoice_with_payments(conn, account.id, 10)
+        big = await invoice_with_payments(conn, account.id, PAYMENTS)
+        small = await invoice_with_payments(conn, account.id, 10)
     process, base = start_server(database_url, workers=1)  # the process is the worker
     try:
         headers = {**account.auth, "Accept": accept}

@@ -9,8 +9,9 @@ import asyncpg
 import pytest
 
 from payments_service.config import Settings
-from tests.conftest import make_account, start_server
-from tests.edge.workers import connection_per_worker, read_response
+from tests.support.auth import make_account
+from tests.support.server import start_server
+from tests.support.workers import connection_per_worker, read_response
 
 pytestmark = pytest.mark.system
 

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from payments_service.config import Settings
-from tests.conftest import start_server
+from tests.support.server import start_server
 
 pytestmark = pytest.mark.system
 

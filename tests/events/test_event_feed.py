@@ -11,8 +11,9 @@ import pytest
 from payments_service.http.auth import Caller
 from payments_service.payments import service as payments
 from payments_service.payments.schemas import PaymentCreate
-from tests.conftest import Account, create_invoice, paid, payment_xml, snapshot
-from tests.v2.conftest import v2_headers
+from tests.support.api import create_invoice, paid, payment_xml, v2_headers
+from tests.support.auth import Account
+from tests.support.database import snapshot
 
 JSON = {"Accept": "application/json"}
 XML = {"Content-Type": "application/xml"}

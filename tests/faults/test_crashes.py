@@ -7,10 +7,10 @@ import signal
 import asyncpg
 import httpx
 
-from tests.conftest import start_server, workers_of
-from tests.contract.checker import ContractChecker
-from tests.faults.conftest import SERVER_ENV, load_started, until
-from tests.jepsen import violations
+from tests.support.contract import ContractChecker
+from tests.support.jepsen import SERVER_ENV, load_started, until, violations
+from tests.support.server import start_server
+from tests.support.workers import workers_of
 
 
 async def test_killing_a_worker_mid_load_loses_nothing_acknowledged(

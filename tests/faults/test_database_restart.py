@@ -9,11 +9,13 @@ import asyncpg
 import httpx
 
 from payments_service.config import Settings
-from tests.conftest import Account, create_invoice, make_account, payment_xml, start_server
-from tests.contract.checker import ContractChecker
-from tests.faults.conftest import SERVER_ENV, OwnPostgres, load_started
-from tests.jepsen import EXPECTED, violations
-from tests.test_health import serving
+from tests.support.api import create_invoice, payment_xml
+from tests.support.app import serving
+from tests.support.auth import Account, make_account
+from tests.support.contract import ContractChecker
+from tests.support.database import OwnPostgres
+from tests.support.jepsen import EXPECTED, SERVER_ENV, load_started, violations
+from tests.support.server import start_server
 
 # While the database is away every operation may also answer 503 (its outcome then unknown).
 EXPECTED_OR_UNAVAILABLE = {kind: {*statuses, 503} for kind, statuses in EXPECTED.items()}

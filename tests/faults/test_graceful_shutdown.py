@@ -7,8 +7,11 @@ import subprocess
 import asyncpg
 import httpx
 
-from tests.conftest import LOCK_WAITERS, create_invoice, make_account, payment_xml, start_server
-from tests.contract.checker import ContractChecker
+from tests.support.api import create_invoice, payment_xml
+from tests.support.auth import make_account
+from tests.support.contract import ContractChecker
+from tests.support.database import LOCK_WAITERS
+from tests.support.server import start_server
 
 
 async def test_sigterm_lets_the_request_in_flight_finish_refuses_new_ones_and_closes_the_pool(

@@ -10,8 +10,10 @@ import httpx
 import pytest
 
 from payments_service.config import Settings
-from tests.conftest import INVOICE_XML, Account, create_invoice, payment_xml, snapshot
-from tests.test_health import serving
+from tests.support.api import INVOICE_XML, create_invoice, payment_xml
+from tests.support.app import serving
+from tests.support.auth import Account
+from tests.support.database import snapshot
 
 XML = {"Content-Type": "application/xml"}
 

@@ -6,7 +6,9 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.conftest import Account, create_invoice, pay, snapshot
+from tests.support.api import create_invoice, pay
+from tests.support.auth import Account
+from tests.support.database import snapshot
 
 JSON = {"Accept": "application/json"}
 ACTIONS = ["mark_as_sent", "mark_as_closed", "re_open", "mark_as_draft"]

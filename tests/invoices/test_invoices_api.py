@@ -10,7 +10,9 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.conftest import Account, create_invoice, pay, snapshot
+from tests.support.api import create_invoice, pay
+from tests.support.auth import Account
+from tests.support.database import snapshot
 
 JSON = {"Accept": "application/json"}
 XML_BODY = {"Content-Type": "application/xml"}

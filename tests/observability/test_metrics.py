@@ -4,24 +4,13 @@ import asyncio
 import random
 
 import httpx
-from prometheus_client.parser import text_string_to_metric_families
 
 from payments_service.config import Settings
-from tests.conftest import METRICS_AUTH, Account, create_invoice, payment_xml, serving
-from tests.contract.checker import ContractChecker
-from tests.v2.conftest import v2_headers
-
-
-def samples(text: str) -> dict[tuple[str, frozenset], float]:
-    return {
-        (sample.name, frozenset(sample.labels.items())): sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-    }
-
-
-def value(text: str, name: str, **labels: str) -> float:
-    return samples(text).get((name, frozenset(labels.items())), 0.0)
+from tests.support.api import create_invoice, payment_xml, v2_headers
+from tests.support.app import serving
+from tests.support.auth import METRICS_AUTH, Account
+from tests.support.contract import ContractChecker
+from tests.support.metrics import samples, value
 
 
 async def scrape(client: httpx.AsyncClient) -> str:

@@ -11,7 +11,8 @@ import pytest
 import structlog
 
 from payments_service.http.auth import parse_token
-from tests.conftest import Account, create_invoice, payment_xml
+from tests.support.api import create_invoice, payment_xml
+from tests.support.auth import Account
 
 CARD = "4111 1111 1111 1111"
 

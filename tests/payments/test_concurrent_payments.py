@@ -8,7 +8,8 @@ from xml.etree import ElementTree
 import asyncpg
 import httpx
 
-from tests.conftest import Account, create_invoice, payment_xml
+from tests.support.api import create_invoice, payment_xml
+from tests.support.auth import Account
 
 
 async def test_concurrent_posts_and_deletes_keep_the_balance_exact(

@@ -5,28 +5,8 @@ holds most payments (what `make bench` saw at 10^5 rows)."""
 import asyncpg
 
 from payments_service.payments import repository
-from tests.conftest import make_account
-
-
-async def _invoice_with_payments(conn: asyncpg.Connection, account_id: int, payments: int) -> int:
-    invoice_id: int = await conn.fetchval(
-        "INSERT INTO invoices (account_id, client_id, number, currency, amount, due_amount, "
-        "state, issued_at, due_at, sent_at) "
-        "VALUES ($1, 1, 'skew-' || gen_random_uuid(), 'USD', $2::numeric, $2::numeric - $3, "
-        "'partial', current_date, current_date, now()) RETURNING id",
-        account_id,
-        100_000,
-        payments,
-    )
-    await conn.execute(
-        "INSERT INTO payments (account_id, invoice_id, amount, paid_at, recorded_by, "
-        "recorded_by_email) SELECT $1, $2, 1, now(), 'Seed', 'seed@example.com' "
-        "FROM generate_series(1, $3)",
-        account_id,
-        invoice_id,
-        payments,
-    )
-    return invoice_id
+from tests.support.auth import make_account
+from tests.support.database import invoice_with_payments
 
 
 async def test_listing_keeps_one_generic_plan_when_one_invoice_holds_most_payments(
@@ -34,8 +14,8 @@ async def test_listing_keeps_one_generic_plan_when_one_invoice_holds_most_paymen
 ) -> None:
     account = await make_account(db, "Skewed")
     async with db.acquire() as conn:
-        await _invoice_with_payments(conn, account.id, 5000)
-        listed = [await _invoice_with_payments(conn, account.id, 10) for _ in range(20)]
+        await invoice_with_payments(conn, account.id, 5000)
+        listed = [await invoice_with_payments(conn, account.id, 10) for _ in range(20)]
         await conn.execute("ANALYZE payments")
         for invoice_id in listed[:10]:
             rows = await repository.list_live(conn, account_id=account.id, invoice_id=invoice_id)

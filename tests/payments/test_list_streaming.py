@@ -9,8 +9,8 @@ from payments_service.http.json_codec import to_json
 from payments_service.http.xml_codec import to_xml
 from payments_service.payments import repository, service
 from payments_service.wire import PAYMENT, Document
-from tests.conftest import make_account
-from tests.payments.test_list_plan import _invoice_with_payments
+from tests.support.auth import make_account
+from tests.support.database import invoice_with_payments
 
 
 @pytest.mark.parametrize("count", [service.CHUNK - 1, service.CHUNK, 2 * service.CHUNK + 7])
@@ -19,7 +19,7 @@ async def test_a_long_payment_list_is_streamed_with_the_same_bytes(
 ) -> None:
     account = await make_account(db, "Long")
     async with db.acquire() as conn:
-        invoice_id = await _invoice_with_payments(conn, account.id, count)
+        invoice_id = await invoice_with_payments(conn, account.id, count)
         await conn.execute(  # a deleted payment in the middle is left out
             "UPDATE payments SET deleted_at = now() WHERE account_id = $1 AND id = "
             "(SELECT min(id) + 5 FROM payments WHERE invoice_id = $2)",

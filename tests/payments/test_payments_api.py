@@ -7,7 +7,9 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.conftest import Account, create_invoice, payment_xml, snapshot
+from tests.support.api import create_invoice, payment_xml
+from tests.support.auth import Account
+from tests.support.database import snapshot
 
 XML = {"Content-Type": "application/xml"}
 JSON = {"Accept": "application/json"}

@@ -1,30 +1,12 @@
-"""Helpers for /v2 tests: the headers a Harvest v2 client sends; the in-scope Harvest spec."""
+"""Harvest's in-scope v2 description, as a dict and as a JSON file (support/harvest_spec.py)."""
 
 import json
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.conftest import Account, shared_spec
-from tests.v2.harvest_spec import in_scope_spec
-
-USER_AGENT = "PaymentsTests (tests@example.com)"
-
-
-def v2_headers(account: Account) -> dict[str, str]:
-    return {
-        **account.auth,
-        "Harvest-Account-Id": str(account.id),
-        "User-Agent": USER_AGENT,
-    }
-
-
-async def v2_post(
-    client: httpx.AsyncClient, account: Account, path: str, body: dict[str, object]
-) -> httpx.Response:
-    return await client.post(f"/v2{path}", json=body, headers=v2_headers(account))
+from tests.support.harvest_spec import in_scope_spec, shared_spec
 
 
 @pytest.fixture(scope="session")

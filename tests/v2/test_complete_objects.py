@@ -6,8 +6,8 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import Account, create_invoice
-from tests.v2.conftest import v2_headers, v2_post
+from tests.support.api import create_invoice, v2_headers, v2_post
+from tests.support.auth import Account
 from tests.v2.keys import operation, response_problems
 
 Spec = dict[str, Any]

@@ -12,10 +12,10 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.conftest import create_invoice, make_account
-from tests.contract.checker import ContractChecker
-from tests.openapi_client import generated_client
-from tests.v2.conftest import USER_AGENT
+from tests.support.api import USER_AGENT, create_invoice
+from tests.support.auth import make_account
+from tests.support.contract import ContractChecker
+from tests.support.openapi_client import generated_client
 
 PACKAGE = "harvestapp_api_client"  # openapi-python-client's name for the spec's title
 

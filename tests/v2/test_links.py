@@ -5,8 +5,9 @@ copied into a link."""
 import httpx
 
 from payments_service.config import Settings
-from tests.conftest import Account, create_invoice, serving
-from tests.v2.conftest import v2_headers
+from tests.support.api import create_invoice, v2_headers
+from tests.support.app import serving
+from tests.support.auth import Account
 
 
 async def test_links_use_public_base_url_and_drop_the_query_token(

@@ -8,8 +8,8 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from tests.conftest import create_invoice, make_account
-from tests.v2.conftest import USER_AGENT, v2_post
+from tests.support.api import USER_AGENT, create_invoice, v2_post
+from tests.support.auth import make_account
 
 CHECKS = ",".join(
     [

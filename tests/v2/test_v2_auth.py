@@ -4,8 +4,8 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.conftest import Account, make_account
-from tests.v2.conftest import USER_AGENT, v2_headers
+from tests.support.api import USER_AGENT, v2_headers
+from tests.support.auth import Account, make_account
 
 
 async def test_accounts_with_only_the_token_lists_the_tokens_account_and_user(

@@ -3,8 +3,8 @@
 import asyncpg
 import httpx
 
-from tests.conftest import Account
-from tests.v2.conftest import v2_headers
+from tests.support.api import v2_headers
+from tests.support.auth import Account
 
 
 async def company(client: httpx.AsyncClient, account: Account) -> httpx.Response:

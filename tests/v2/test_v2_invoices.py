@@ -9,8 +9,9 @@ import pytest
 
 from payments_service.domain.messages import MESSAGES
 from payments_service.v2.invoices import MessageCreate
-from tests.conftest import Account, create_invoice, snapshot
-from tests.v2.conftest import v2_headers, v2_post
+from tests.support.api import create_invoice, v2_headers, v2_post
+from tests.support.auth import Account
+from tests.support.database import snapshot
 
 
 async def show(client: httpx.AsyncClient, account: Account, invoice_id: int) -> httpx.Response:

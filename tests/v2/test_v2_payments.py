@@ -7,8 +7,9 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.conftest import Account, create_invoice, payment_xml, snapshot
-from tests.v2.conftest import v2_headers, v2_post
+from tests.support.api import create_invoice, payment_xml, v2_headers, v2_post
+from tests.support.auth import Account
+from tests.support.database import snapshot
 
 
 async def pay(

@@ -19,9 +19,12 @@ from cryptography.x509.oid import NameOID
 
 from payments_service.config import Settings
 from payments_service.webhooks import repository
-from tests.conftest import Account, create_invoice, serving, snapshot
-from tests.fake_dns import FakeDNS
-from tests.webhooks.conftest import MakeDispatcher, Receiver, nothing_owed, run_until
+from tests.support.api import create_invoice
+from tests.support.app import serving
+from tests.support.auth import Account
+from tests.support.database import snapshot
+from tests.support.dns import FakeDNS
+from tests.support.webhooks import MakeDispatcher, Receiver, nothing_owed, run_until
 
 JSON = {"Accept": "application/json"}
 PUBLIC = "93.184.216.34"  # what the made-up public names resolve to; never connected to

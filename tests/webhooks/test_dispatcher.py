@@ -4,7 +4,6 @@ dead after the give-up time, replayed, and never sent by two dispatchers at once
 import asyncio
 import contextlib
 import random
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +12,14 @@ import httpx
 
 from payments_service.webhooks import repository
 from payments_service.webhooks.dispatcher import backoff
-from tests.conftest import METRICS_AUTH, Account, create_invoice, paid
-from tests.contract.checker import ContractChecker
-from tests.observability.test_metrics import value
-from tests.webhooks.conftest import (
+from tests.support.api import create_invoice, paid
+from tests.support.auth import METRICS_AUTH, Account
+from tests.support.contract import ContractChecker
+from tests.support.metrics import value
+from tests.support.webhooks import (
     MakeDispatcher,
     Receiver,
+    documented_verify,
     eventually,
     nothing_owed,
     one_round,
@@ -28,16 +29,6 @@ from tests.webhooks.conftest import (
 
 JSON = {"Accept": "application/json"}
 WEBHOOKS_PAGE = Path(__file__).parents[2] / "docs" / "webhooks.md"
-
-
-def documented_verify() -> Callable[[str, str, bytes], bool]:
-    """The `verify` function docs/webhooks.md gives consumers, run as they would copy it."""
-    section = WEBHOOKS_PAGE.read_text().split("### Verifying signatures", 1)[1]
-    code = section.split("```python\n", 1)[1].split("```", 1)[0]
-    namespace: dict[str, Any] = {}
-    exec(code, namespace)
-    verify: Callable[[str, str, bytes], bool] = namespace["verify"]
-    return verify
 
 
 async def webhook_of(client: httpx.AsyncClient, account: Account, webhook_id: int) -> Any:

@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 
 from payments_service.webhooks import repository
-from tests.conftest import make_account
+from tests.support.auth import make_account
 
 
 def _scans(plan: dict[str, Any]) -> list[tuple[str, str | None]]:

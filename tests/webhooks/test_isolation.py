@@ -13,8 +13,10 @@ import psutil
 
 from payments_service.accounts import service as accounts
 from payments_service.webhooks import repository
-from tests.conftest import Account, create_invoice, free_port
-from tests.webhooks.conftest import (
+from tests.support.api import create_invoice
+from tests.support.auth import Account
+from tests.support.server import free_port
+from tests.support.webhooks import (
     MakeDispatcher,
     Receiver,
     eventually,

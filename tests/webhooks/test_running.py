@@ -13,10 +13,12 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.conftest import LOOPBACK, Account, create_invoice, free_port, payment_xml, start_server
-from tests.contract.checker import ContractChecker
-from tests.test_cli import cli
-from tests.webhooks.conftest import Receiver, eventually, nothing_owed, subscribe
+from tests.support.api import create_invoice, payment_xml
+from tests.support.auth import Account
+from tests.support.cli import cli
+from tests.support.contract import ContractChecker
+from tests.support.server import LOOPBACK, free_port, start_server
+from tests.support.webhooks import Receiver, eventually, nothing_owed, subscribe
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "webhook_receiver.py"
 FAST = {"WEBHOOK_POLL_SECONDS": "0.05", "WEBHOOK_RETRY_BASE_SECONDS": "0.05"}

@@ -17,9 +17,17 @@ from pydantic import SecretStr
 
 from payments_service.config import Settings
 from payments_service.webhooks.signing import sign
-from tests.conftest import Account, create_invoice, serving
-from tests.webhooks.conftest import MakeDispatcher, Receiver, nothing_owed, run_until, subscribe
-from tests.webhooks.test_dispatcher import documented_verify
+from tests.support.api import create_invoice
+from tests.support.app import serving
+from tests.support.auth import Account
+from tests.support.webhooks import (
+    MakeDispatcher,
+    Receiver,
+    documented_verify,
+    nothing_owed,
+    run_until,
+    subscribe,
+)
 
 JSON = {"Accept": "application/json"}
 EXAMPLE = Path(__file__).parents[2] / "examples" / "webhook_receiver.py"

@@ -6,8 +6,10 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.conftest import Account, create_invoice, snapshot
-from tests.webhooks.conftest import subscribe
+from tests.support.api import create_invoice
+from tests.support.auth import Account
+from tests.support.database import snapshot
+from tests.support.webhooks import subscribe
 
 JSON = {"Accept": "application/json"}
 

@@ -1,10 +1,9 @@
-"""Which worker of a `serve` holds a client's connection, read from /proc (Linux)."""
+"""The worker processes of a `serve`, and which one holds a client's connection, read from
+/proc (Linux)."""
 
 import asyncio
 import os
 from pathlib import Path
-
-from tests.conftest import workers_of
 
 
 def _server_socket_inode(client_port: int, server_port: int) -> str | None:
@@ -16,6 +15,16 @@ def _server_socket_inode(client_port: int, server_port: int) -> str | None:
             if int(local, 16) == server_port and int(remote, 16) == client_port:
                 return fields[9]
     return None
+
+
+def workers_of(pid: int) -> list[int]:
+    """The uvicorn worker processes of the server `pid`."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [
+        int(child)
+        for child in children
+        if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()
+    ]
 
 
 def worker_holding(server_pid: int, client_port: int, server_port: int) -> int | None:

@@ -1,5 +1,5 @@
 """The names tests make up, and their addresses. Nothing else resolves, and no DNS server is
-asked: the service's webhook checks look names up through this instead (see conftest.py)."""
+asked: the service's webhook checks look names up through this instead (see app.py)."""
 
 import socket
 from ipaddress import ip_address

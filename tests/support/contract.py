@@ -1,7 +1,7 @@
 """Every response the tests see is checked against the app's OpenAPI document.
 
-conftest.py hooks `ContractChecker` into each test client: the request is matched to its route
-(an alias to the documented route with the same endpoint), and the response must have a
+tests/conftest.py hooks `ContractChecker` into each test client: the request is matched to its
+route (an alias to the documented route with the same endpoint), and the response must have a
 documented status, a documented media type and a body that the documented schema accepts.
 XML bodies are read by the schema's `xml` hints first, so both media types face one schema.
 """

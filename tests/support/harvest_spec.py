@@ -1,11 +1,27 @@
-"""The in-scope part of Harvest's own v2 OpenAPI description, for the client and schemathesis:
-the operations this service serves under /v2, and only the components they reference.
+"""Harvest's own documents beside the checkout, and the in-scope part of its v2 OpenAPI
+description, for the client and schemathesis: the operations this service serves under /v2,
+and only the components they reference.
 """
 
+import os
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
+
+SHARED = Path(__file__).resolve().parents[3] / "shared"  # beside the checkout
+
+
+def shared_spec(name: str, *, variable: str) -> Path:
+    """One of Harvest's documents: `../shared/spec/<name>` beside the checkout, or the file the
+    environment variable `variable` names. Missing (e.g. in a clone of the repository alone):
+    the test that needs it skips, saying what to place where."""
+    path = Path(os.environ.get(variable) or SHARED / "spec" / name)
+    if not path.is_file():
+        pytest.skip(f"needs Harvest's {name}: place it at {path}, or set {variable} to its path")
+    return path
+
 
 IN_SCOPE = {
     "/company": ["get"],
