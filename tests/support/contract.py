@@ -19,6 +19,7 @@ from starlette.routing import Match
 
 from payments_service.http.openapi.xml_data import from_xml
 from payments_service.http.pages import ASSETS
+from payments_service.http.plain_route import PlainRoute
 from payments_service.http.trailing_slash import canonical
 
 # Pages about the document, not in it: FastAPI's, the assets they load, and the home page.
@@ -78,7 +79,7 @@ class ContractChecker:
         """The route itself, or for an alias the documented route with the same endpoint."""
         for candidate in [route, *iter_route_contexts(self.app.routes)]:
             if (
-                isinstance(candidate.original_route, APIRoute)
+                isinstance(candidate.original_route, APIRoute | PlainRoute)
                 and candidate.include_in_schema
                 and candidate.endpoint is route.endpoint
                 and method in (candidate.methods or ())

@@ -148,32 +148,66 @@ async def pooled(request: Request) -> AsyncIterator[Connection]:
         metrics.pool_sizes(pool.get_size(), pool.get_idle_size())
 
 
-REQUEST_CONNECTION = "payments_service.connection"  # where the request keeps its connection
+# Where the request keeps its connection and what returns it to the pool (this service's own
+# scope keys: FastAPI's and Starlette's are theirs).
+REQUEST_CONNECTION = "payments_service.connection"
+REQUEST_STACK = "payments_service.connection_stack"
+
+
+@contextlib.asynccontextmanager
+async def holding_connection(request: Request) -> AsyncIterator[None]:
+    """The span in which the request may hold its one connection: `request_connection` takes
+    it on first use, and it goes back to the pool when the block ends (when the endpoint
+    returns, before the response is sent). Opened by each hot route's handler, and by the
+    `Held` dependency for FastAPI's routes."""
+    async with contextlib.AsyncExitStack() as stack:
+        request.scope[REQUEST_STACK] = stack
+        try:
+            yield
+        finally:
+            del request.scope[REQUEST_STACK]
+            request.scope.pop(REQUEST_CONNECTION, None)
 
 
 async def request_connection(request: Request) -> Connection:
     """The request's one connection, taken by whatever needs it first (authentication asking
-    the database about a token, or the endpoint) and returned when the endpoint returns: a
-    refused request takes none, an accepted one never waits for the pool twice."""
+    the database about a token, or the endpoint), inside `holding_connection`: a refused
+    request takes none, an accepted one never waits for the pool twice."""
     conn: Connection | None = request.scope.get(REQUEST_CONNECTION)
     if conn is None:
-        stack: contextlib.AsyncExitStack = request.scope["fastapi_function_astack"]
+        stack: contextlib.AsyncExitStack = request.scope[REQUEST_STACK]
         conn = await stack.enter_async_context(pooled(request))
         request.scope[REQUEST_CONNECTION] = conn
     return conn
 
 
-async def connection(request: Request) -> AsyncIterator[Connection]:
-    yield await request_connection(request)
-
-
-ConnectionDep = Annotated[Connection, Depends(connection, scope="function")]
-
-
-async def transaction(conn: ConnectionDep) -> AsyncIterator[Connection]:
-    """Commits when the endpoint returns (before the response is sent), rolls back if it raises."""
+@contextlib.asynccontextmanager
+async def transaction(request: Request) -> AsyncIterator[Connection]:
+    """The request's connection in a transaction: committed when the block ends (the endpoint
+    has returned, the response is not sent yet), rolled back if it raises."""
+    conn = await request_connection(request)
     async with conn.transaction():
         yield conn
 
 
-TransactionDep = Annotated[Connection, Depends(transaction, scope="function")]
+# The same for FastAPI's routes, as function-scoped dependencies (they exit when the endpoint
+# returns); every dependency that may take the connection depends on `Held`.
+async def _held(request: Request) -> AsyncIterator[None]:
+    async with holding_connection(request):
+        yield
+
+
+Held = Annotated[None, Depends(_held, scope="function")]
+
+
+async def _connection(request: Request, _: Held) -> Connection:
+    return await request_connection(request)
+
+
+async def _transaction(request: Request, _: Held) -> AsyncIterator[Connection]:
+    async with transaction(request) as conn:
+        yield conn
+
+
+ConnectionDep = Annotated[Connection, Depends(_connection)]
+TransactionDep = Annotated[Connection, Depends(_transaction, scope="function")]

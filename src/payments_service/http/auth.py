@@ -21,7 +21,7 @@ import asyncpg
 from fastapi import Depends, Request
 
 from payments_service.accounts import repository
-from payments_service.db.pool import Connection, pooled, request_connection
+from payments_service.db.pool import Connection, Held, pooled, request_connection
 from payments_service.errors import Forbidden, Unauthorized
 from payments_service.http import rate_limit
 
@@ -190,7 +190,8 @@ def _credentials(request: Request) -> tuple[str | None, str]:
 
 async def authenticate(request: Request) -> Caller:
     """The caller, decided before the request takes a database connection: a refusal costs
-    none, and an address that keeps failing is refused without even that (see rate_limit)."""
+    none, and an address that keeps failing is refused without even that (see rate_limit).
+    Runs inside `holding_connection` (the connection it may take is the request's)."""
     failures: rate_limit.FailedAuthLimit = request.app.state.auth_failures
     address = request.client.host if request.client else ""
     failures.check(address)
@@ -215,4 +216,9 @@ async def authenticate(request: Request) -> Caller:
     )
 
 
-CallerDep = Annotated[Caller, Depends(authenticate)]
+async def caller(request: Request, _: Held) -> Caller:
+    """`authenticate` as a FastAPI dependency."""
+    return await authenticate(request)
+
+
+CallerDep = Annotated[Caller, Depends(caller)]

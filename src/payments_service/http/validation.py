@@ -7,7 +7,8 @@ from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Request
-from pydantic import BaseModel, BeforeValidator, Field, ValidationError, WithJsonSchema
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, BeforeValidator, Field, TypeAdapter, ValidationError, WithJsonSchema
 
 from payments_service.domain.money import MAX_AMOUNT, PLAIN_DECIMAL
 from payments_service.errors import Problem, Unprocessable
@@ -117,6 +118,7 @@ Text = Annotated[
 
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 
 def single_valued_query(model: type[BaseModel]) -> Callable[[Request], None]:
@@ -139,6 +141,17 @@ def validate(model: type[M], data: dict[str, Any]) -> M:
         return model.model_validate(data)
     except ValidationError as exc:
         raise Unprocessable.of([problem_of(error) for error in exc.errors()]) from None
+
+
+def parameter(adapter: TypeAdapter[T], value: Any, loc: tuple[str, str]) -> T:
+    """`value` validated as FastAPI validates a parameter declared with the adapter's type (for
+    the routes that read their own parameters): an invalid one raises the same
+    RequestValidationError, at `loc` such as ("path", "invoice_id") or ("header", name)."""
+    try:
+        return adapter.validate_python(value)
+    except ValidationError as exc:
+        errors = [{**error, "loc": loc} for error in exc.errors(include_url=False)]
+        raise RequestValidationError(errors) from None
 
 
 def problem_of(error: Any, *, skip: int = 0) -> Problem:

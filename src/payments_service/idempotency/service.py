@@ -18,15 +18,18 @@ from typing import Annotated, Any, ParamSpec
 import asyncpg
 import orjson
 from fastapi import Depends, Header, Request
+from pydantic import TypeAdapter
 from starlette.responses import Response
 
 from payments_service.db.pool import Connection, TransactionDep, is_unavailable
 from payments_service.errors import Conflict, Unprocessable
-from payments_service.http.auth import CallerDep
+from payments_service.http.auth import Caller, CallerDep
+from payments_service.http.validation import parameter
 from payments_service.idempotency import repository
 
 logger = logging.getLogger("payments_service.idempotency")
 
+HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
 # Headers that belong to one transmission, not to the response being replayed.
 NOT_REPLAYED = {"content-length", "date", "server"}
@@ -34,13 +37,20 @@ NOT_REPLAYED = {"content-length", "date", "server"}
 KeyHeader = Annotated[
     str | None,
     Header(
-        alias="Idempotency-Key",
+        alias=HEADER,
         min_length=1,
         max_length=255,
         pattern=r"^[\x20-\x7e]+$",
         description="Retries with the same key replay the first response (kept for 24 h).",
     ),
 ]
+_KEY: TypeAdapter[str | None] = TypeAdapter(KeyHeader)
+
+
+def key_of(request: Request) -> str | None:
+    """The Idempotency-Key header as a `KeyHeader`; an invalid one is a RequestValidationError
+    (a 422)."""
+    return parameter(_KEY, request.headers.get(HEADER), ("header", HEADER))
 
 
 @dataclass
@@ -78,10 +88,11 @@ def _replay(stored: asyncpg.Record) -> Response:
     return Response(stored["body"], status_code=stored["status_code"], headers=headers)
 
 
-async def idempotency(
-    request: Request, caller: CallerDep, conn: TransactionDep, key: KeyHeader = None
+async def begin(
+    request: Request, caller: Caller, conn: Connection, key: str | None
 ) -> Idempotency | None:
-    """None without the header; else the key, locked, with the response to replay if any."""
+    """None without a key; else the key, locked in `conn`'s transaction, with the response to
+    replay if any."""
     if key is None:
         return None
     account_id = caller.account_id
@@ -109,7 +120,27 @@ async def idempotency(
     )
 
 
+async def idempotency(
+    request: Request, caller: CallerDep, conn: TransactionDep, key: KeyHeader = None
+) -> Idempotency | None:
+    return await begin(request, caller, conn, key)
+
+
 IdempotencyDep = Annotated[Idempotency | None, Depends(idempotency)]
+
+
+async def answer(
+    idempotency: Idempotency | None, endpoint: Callable[[], Awaitable[Response]]
+) -> Response:
+    """The endpoint's response, or the stored one for a retry; a first answer is stored."""
+    if idempotency is None:
+        return await endpoint()
+    if idempotency.replay is not None:
+        return idempotency.replay
+    response = await endpoint()
+    await idempotency.save(response)
+    return response
+
 
 P = ParamSpec("P")
 
@@ -119,13 +150,7 @@ def idempotent(endpoint: Callable[P, Awaitable[Response]]) -> Callable[P, Awaita
 
     @functools.wraps(endpoint)
     async def wrapper(*args: Any, idempotency: Idempotency | None, **kwargs: Any) -> Response:
-        if idempotency is None:
-            return await endpoint(*args, **kwargs)
-        if idempotency.replay is not None:
-            return idempotency.replay
-        response = await endpoint(*args, **kwargs)
-        await idempotency.save(response)
-        return response
+        return await answer(idempotency, functools.partial(endpoint, *args, **kwargs))
 
     # FastAPI reads the signature: the endpoint's parameters plus the idempotency dependency.
     signature = inspect.signature(endpoint)

@@ -8,11 +8,12 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from payments_service.db.pool import Held
 from payments_service.errors import BadRequest, Forbidden
 from payments_service.http.auth import Caller, authenticate
 
 
-async def token_caller(request: Request) -> Caller:
+async def token_caller(request: Request, _: Held) -> Caller:
     """The token's caller, without an account header (what Harvest's ID service asks for)."""
     if not request.headers.get("user-agent", "").strip():
         raise BadRequest("Send a User-Agent header naming your application", code="user_agent")

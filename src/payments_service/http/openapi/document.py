@@ -4,13 +4,15 @@ from collections.abc import Iterable
 from typing import Any
 from xml.etree.ElementTree import fromstring
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from starlette.routing import BaseRoute
 
 from payments_service.http.openapi.components import Components, Schema
 from payments_service.http.openapi.operations import Declared
 from payments_service.http.openapi.responses import JSON, XML
 from payments_service.http.openapi.xml_data import REF_PREFIX, from_xml, resolve
+from payments_service.http.plain_route import openapi_routes
 
 SECURITY_SCHEMES = {
     "bearerAuth": {
@@ -89,15 +91,14 @@ def _declare_request_id(document: Schema) -> None:
             response.setdefault("headers", {})[REQUEST_ID] = REQUEST_ID_HEADER
 
 
-def install(app: FastAPI, routers: Iterable[APIRouter]) -> None:
-    """Serve the document of the app's routes, with the schemas that the routes of `routers`
-    (those the app includes) declare, and the security schemes."""
+def install(app: FastAPI, routes: Iterable[BaseRoute]) -> None:
+    """Serve the document of the app's routes, with the schemas that `routes` (all the app
+    serves: its own and those of the routers it includes) declare, and the security schemes."""
     components = Components()
-    for router in routers:
-        for route in router.routes:
-            extra = getattr(route, "openapi_extra", None)
-            if isinstance(extra, Declared):
-                components.add(extra.components)
+    for route in openapi_routes(routes):
+        extra = getattr(route, "openapi_extra", None)
+        if isinstance(extra, Declared):
+            components.add(extra.components)
 
     def openapi() -> Schema:
         if app.openapi_schema is None:
@@ -105,7 +106,7 @@ def install(app: FastAPI, routers: Iterable[APIRouter]) -> None:
                 title=app.title,
                 version=app.version,
                 description=app.description,
-                routes=app.routes,
+                routes=openapi_routes(app.routes),
             )
             _drop_fastapi_validation_errors(document)
             published = document.setdefault("components", {})
