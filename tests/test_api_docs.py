@@ -14,6 +14,8 @@ import httpx
 import pytest
 from playwright.async_api import Browser, ConsoleMessage, Page, Route, async_playwright
 
+pytestmark = pytest.mark.system
+
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 RENDERED = 60_000  # ms: a generous ceiling for a busy machine; the wait ends when it renders
 

@@ -14,6 +14,8 @@ from tests.support.auth import Account
 from tests.support.cli import cli
 from tests.support.database import snapshot
 
+pytestmark = pytest.mark.system
+
 
 def test_version_is_the_packages() -> None:
     result = cli("--version", database_url=None)

@@ -90,6 +90,7 @@ def test_every_payments_service_command_they_run_is_a_real_cli_command() -> None
         parser().parse_args(command[1:])  # exits 2 (SystemExit) on an unknown command or option
 
 
+@pytest.mark.system
 def test_the_migration_command_of_compose_migrates(database_url: str) -> None:
     command = COMPOSE["services"]["migrate"]["command"]
     result = subprocess.run(
@@ -133,11 +134,13 @@ def without_database() -> Iterator[str]:
     process.wait(timeout=60)
 
 
+@pytest.mark.system
 def test_both_checks_pass_against_a_running_service(live_server: str) -> None:
     assert probe(LIVENESS, live_server) == 0
     assert probe(READINESS, live_server) == 0
 
 
+@pytest.mark.system
 def test_without_its_database_the_service_is_alive_but_not_ready(without_database: str) -> None:
     assert probe(LIVENESS, without_database) == 0
     assert probe(READINESS, without_database) != 0

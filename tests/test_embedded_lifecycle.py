@@ -17,6 +17,8 @@ import pytest
 
 from tests.support.server import free_port
 
+pytestmark = pytest.mark.system
+
 ROOT = Path(__file__).parent.parent
 CLI = [sys.executable, "-m", "payments_service.cli"]
 

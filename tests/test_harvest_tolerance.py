@@ -102,6 +102,7 @@ async def test_a_trailing_slash_is_served_as_without_it_for_every_method(
     assert b"<due-amount" in shown.content and b"93.0" in shown.content
 
 
+@pytest.mark.system
 async def test_a_live_server_answers_slash_paths_directly_without_a_redirect(
     live_server: str, db: asyncpg.Pool
 ) -> None:

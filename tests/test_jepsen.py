@@ -16,6 +16,8 @@ from tests.support.contract import ContractChecker
 from tests.support.jepsen import Workload, open_invoices, violations
 from tests.support.server import start_server
 
+pytestmark = pytest.mark.system
+
 OPERATIONS = int(os.environ.get("JEPSEN_OPERATIONS", "2000"))
 CLIENTS = int(os.environ.get("JEPSEN_CLIENTS", "32"))
 WORKERS = 3

@@ -5,11 +5,14 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+import pytest
 
 from tests.support.api import INVOICE_XML, payment_xml
 from tests.support.auth import make_account
 from tests.support.contract import ContractChecker
 from tests.support.workers import workers_of
+
+pytestmark = pytest.mark.system
 
 
 async def test_a_curl_like_session_over_a_real_socket(

@@ -10,9 +10,12 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+import pytest
 
 from tests.support.api import create_invoice, payment_xml
 from tests.support.auth import make_account
+
+pytestmark = pytest.mark.system
 
 MAX_EXAMPLES = os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "10")
 HOOKS = Path(__file__).parent / "support" / "schemathesis_hooks.py"

@@ -30,6 +30,7 @@ def token_id(account: Account) -> str:
     return account.token.split("_")[2]
 
 
+@pytest.mark.system
 @pytest.mark.parametrize("given", ["whole token", "token id"])
 async def test_a_revoked_token_gets_401_after_the_cache_window_and_other_tokens_keep_working(
     client: httpx.AsyncClient, db: asyncpg.Pool, database_url: str, settings: Settings, given: str
@@ -74,6 +75,7 @@ async def test_revoking_an_unknown_or_mistyped_token_is_refused_and_changes_noth
     assert await snapshot(db) == before
 
 
+@pytest.mark.system
 async def test_revoking_twice_exits_1_the_second_time(
     db: asyncpg.Pool, database_url: str, owner: Account
 ) -> None:
@@ -88,6 +90,7 @@ async def test_revoking_twice_exits_1_the_second_time(
     assert await snapshot(db) == before
 
 
+@pytest.mark.system
 async def test_a_disabled_accounts_tokens_get_403_until_it_is_enabled_again(
     client: httpx.AsyncClient,
     db: asyncpg.Pool,
@@ -114,6 +117,7 @@ async def test_a_disabled_accounts_tokens_get_403_until_it_is_enabled_again(
     assert await status_of(client, owner.auth) == 200
 
 
+@pytest.mark.system
 async def test_disabling_an_unknown_account_is_a_usage_error(
     db: asyncpg.Pool, database_url: str
 ) -> None:

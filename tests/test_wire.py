@@ -4,10 +4,10 @@ from decimal import Decimal
 
 import pytest
 
+from payments_service.documents import format_decimal
 from payments_service.domain.money import check_amount
 from payments_service.errors import Unprocessable
 from payments_service.http.negotiation import Format, negotiate
-from payments_service.wire import format_decimal
 
 
 @pytest.mark.parametrize(

@@ -23,20 +23,20 @@ from uvicorn.supervisors import Multiprocess
 from payments_service import __version__
 from payments_service.accounts import repository as accounts_repository
 from payments_service.accounts import service as accounts
+from payments_service.balances import service as balances
 from payments_service.config import get_settings
 from payments_service.db.migrate import migrate
 from payments_service.db.pool import NoDatabase, database_url, is_unavailable
+from payments_service.documents import WEBHOOK, Document
 from payments_service.errors import NotFound, ServiceError
 from payments_service.http.edge import HeaderLimitedProtocol
 from payments_service.http.json_codec import to_json
 from payments_service.http.validation import validate
-from payments_service.invoices import service as invoices
 from payments_service.observability import logs
 from payments_service.webhooks import service as webhooks
 from payments_service.webhooks.dispatcher import dispatch
 from payments_service.webhooks.policy import WebhookPolicy
 from payments_service.webhooks.schemas import WebhookCreate
-from payments_service.wire import WEBHOOK, Document
 
 logger = logging.getLogger("payments_service")
 
@@ -175,7 +175,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    checked, problems = _with_connection(invoices.verify_balances)
+    checked, problems = _with_connection(balances.verify_balances)
     for problem in problems:
         print(problem)
     summary = f"checked {checked} invoices, {len(problems)} disagree with their payments"

@@ -2,10 +2,13 @@
 
 import asyncpg
 import httpx
+import pytest
 
 from tests.support.api import create_invoice, paid
 from tests.support.auth import make_account
 from tests.support.harvest_clients import installed, json_lines, run_driver
+
+pytestmark = pytest.mark.system
 
 PAGE = 50  # the source asks for 50 a page and follows links.next
 

@@ -5,10 +5,13 @@ from decimal import Decimal
 
 import asyncpg
 import httpx
+import pytest
 
 from tests.support.api import create_invoice, paid
 from tests.support.auth import make_account
 from tests.support.harvest_clients import installed, run_driver
+
+pytestmark = pytest.mark.system
 
 
 async def test_tap_harvest_syncs_every_invoice_and_payment_of_the_account(

@@ -5,10 +5,13 @@ import json
 
 import asyncpg
 import httpx
+import pytest
 
 from tests.support.api import create_invoice, paid
 from tests.support.auth import make_account
 from tests.support.harvest_clients import installed, run_driver
+
+pytestmark = pytest.mark.system
 
 
 async def test_python_harvest_redux_lists_reads_and_updates_invoices(

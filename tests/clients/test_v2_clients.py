@@ -7,10 +7,13 @@ from decimal import Decimal
 
 import asyncpg
 import httpx
+import pytest
 
 from tests.support.api import create_invoice
 from tests.support.auth import Account, make_account
 from tests.support.harvest_clients import installed, run_driver
+
+pytestmark = pytest.mark.system
 
 
 async def account_with_invoice(

@@ -14,6 +14,8 @@ from tests.support.auth import make_account
 from tests.support.contract import ContractChecker
 from tests.support.openapi_client import generated_client
 
+pytestmark = pytest.mark.system
+
 PACKAGE = "payments_client"
 
 

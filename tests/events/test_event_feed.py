@@ -1,6 +1,7 @@
 """The event feed: every change leaves an event, and a reader following cursors misses none."""
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
 from xml.etree import ElementTree
 
@@ -177,6 +178,9 @@ def caller_of(account: Account) -> Caller:
     return Caller(account_id=account.id, user_id=1, name=account.name, email=account.email)
 
 
+PAID_AT = datetime(2008, 2, 14, tzinfo=UTC)
+
+
 def payment(amount: str) -> PaymentCreate:
     return PaymentCreate.model_validate({"paid_at": "2008-02-14", "amount": amount})
 
@@ -192,7 +196,11 @@ async def test_a_late_commit_comes_after_what_a_reader_saw_so_no_event_is_skippe
         slow = conn.transaction()
         await slow.start()
         await payments.record_payment(
-            conn, caller=caller_of(owner), invoice_id=slow_invoice, data=payment("1.00")
+            conn,
+            caller=caller_of(owner),
+            invoice_id=slow_invoice,
+            data=payment("1.00"),
+            paid_at=PAID_AT,
         )
         # A payment on another invoice does not wait for the open one, and the feed shows it
         # at once; the open one's event is not there yet.
@@ -217,7 +225,11 @@ async def test_a_rolled_back_change_leaves_no_gap_in_the_feed(
         rolled_back = conn.transaction()
         await rolled_back.start()
         await payments.record_payment(
-            conn, caller=caller_of(owner), invoice_id=invoice_id, data=payment("1.00")
+            conn,
+            caller=caller_of(owner),
+            invoice_id=invoice_id,
+            data=payment("1.00"),
+            paid_at=PAID_AT,
         )
         await rolled_back.rollback()
     finally:
@@ -240,7 +252,11 @@ async def test_feed_order_follows_each_invoices_sequence_even_when_transaction_i
             await conn.execute("SELECT pg_current_xact_id()")  # an older transaction id
             await paid(client, owner, invoice_id, "1.00")  # a newer one commits first
             await payments.record_payment(
-                conn, caller=caller_of(owner), invoice_id=invoice_id, data=payment("2.00")
+                conn,
+                caller=caller_of(owner),
+                invoice_id=invoice_id,
+                data=payment("2.00"),
+                paid_at=PAID_AT,
             )
     finally:
         await conn.close()

@@ -6,11 +6,14 @@ import signal
 
 import asyncpg
 import httpx
+import pytest
 
 from tests.support.contract import ContractChecker
 from tests.support.jepsen import SERVER_ENV, load_started, until, violations
 from tests.support.server import start_server
 from tests.support.workers import workers_of
+
+pytestmark = pytest.mark.system
 
 
 async def test_killing_a_worker_mid_load_loses_nothing_acknowledged(

@@ -7,6 +7,7 @@ import time
 
 import asyncpg
 import httpx
+import pytest
 
 from payments_service.config import Settings
 from tests.support.api import create_invoice, payment_xml
@@ -16,6 +17,8 @@ from tests.support.contract import ContractChecker
 from tests.support.database import OwnPostgres
 from tests.support.jepsen import EXPECTED, SERVER_ENV, load_started, violations
 from tests.support.server import start_server
+
+pytestmark = pytest.mark.system
 
 # While the database is away every operation may also answer 503 (its outcome then unknown).
 EXPECTED_OR_UNAVAILABLE = {kind: {*statuses, 503} for kind, statuses in EXPECTED.items()}

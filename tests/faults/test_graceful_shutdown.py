@@ -6,12 +6,15 @@ import subprocess
 
 import asyncpg
 import httpx
+import pytest
 
 from tests.support.api import create_invoice, payment_xml
 from tests.support.auth import make_account
 from tests.support.contract import ContractChecker
 from tests.support.database import LOCK_WAITERS
 from tests.support.server import start_server
+
+pytestmark = pytest.mark.system
 
 
 async def test_sigterm_lets_the_request_in_flight_finish_refuses_new_ones_and_closes_the_pool(

@@ -4,6 +4,7 @@ import asyncio
 import random
 
 import httpx
+import pytest
 
 from payments_service.config import Settings
 from tests.support.api import create_invoice, payment_xml, v2_headers
@@ -51,6 +52,7 @@ async def test_metrics_count_requests_payments_and_amounts_by_currency(
     assert ("outbox_lag_seconds", frozenset()) in samples(after)
 
 
+@pytest.mark.system
 async def test_metrics_from_several_workers_add_up(
     live_server: str, contract: ContractChecker
 ) -> None:
@@ -119,6 +121,7 @@ def series(text: str) -> set[tuple[str, frozenset]]:
 ODD_METHODS = ["PROPFIND", "MKCOL", "LOCK", "PURGE", "SEARCH", "REPORT", "TRACE", "CONNECT"]
 
 
+@pytest.mark.system
 async def test_a_thousand_odd_methods_and_paths_do_not_grow_metrics(
     live_server: str, owner: Account
 ) -> None:

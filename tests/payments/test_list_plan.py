@@ -22,7 +22,7 @@ async def test_listing_keeps_one_generic_plan_when_one_invoice_holds_most_paymen
             assert rows is not None and len(rows) == 10
         plans = await conn.fetchrow(
             "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement = $1",
-            repository.LIST_LIVE,
+            repository.LIST_LIVE.sql,
         )
     assert plans is not None
     # PostgreSQL tries custom plans for the first five executions, then keeps the generic one.

@@ -17,7 +17,7 @@ from xml.etree import ElementTree
 import asyncpg
 import httpx
 
-from payments_service.invoices.service import verify_balances
+from payments_service.balances.service import verify_balances
 from tests.support.api import INVOICE_XML, payment_xml
 from tests.support.auth import Account, make_account
 from tests.support.contract import ContractChecker

@@ -17,6 +17,8 @@ from tests.support.auth import make_account
 from tests.support.contract import ContractChecker
 from tests.support.openapi_client import generated_client
 
+pytestmark = pytest.mark.system
+
 PACKAGE = "harvestapp_api_client"  # openapi-python-client's name for the spec's title
 
 

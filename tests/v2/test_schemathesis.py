@@ -7,9 +7,12 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+import pytest
 
 from tests.support.api import USER_AGENT, create_invoice, v2_post
 from tests.support.auth import make_account
+
+pytestmark = pytest.mark.system
 
 CHECKS = ",".join(
     [

@@ -4,11 +4,11 @@ dead after the give-up time, replayed, and never sent by two dispatchers at once
 import asyncio
 import contextlib
 import random
-from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
+import pytest
 
 from payments_service.webhooks import repository
 from payments_service.webhooks.dispatcher import backoff
@@ -28,7 +28,6 @@ from tests.support.webhooks import (
 )
 
 JSON = {"Accept": "application/json"}
-WEBHOOKS_PAGE = Path(__file__).parents[2] / "docs" / "webhooks.md"
 
 
 async def webhook_of(client: httpx.AsyncClient, account: Account, webhook_id: int) -> Any:
@@ -89,6 +88,7 @@ async def test_each_event_reaches_the_subscriber_signed_and_as_the_feed_shows_it
         assert request.headers["payments-event-type"] == request.event["type"]
 
 
+@pytest.mark.slow
 async def test_a_failing_receiver_is_retried_and_delivery_resumes_in_order_when_it_recovers(
     client: httpx.AsyncClient,
     owner: Account,
@@ -125,6 +125,7 @@ async def test_a_failing_receiver_is_retried_and_delivery_resumes_in_order_when_
     assert len({e["id"] for e in receiver.accepted}) == len(receiver.accepted)
 
 
+@pytest.mark.system
 async def test_outbox_lag_shows_the_oldest_undelivered_event_until_it_is_delivered(
     client: httpx.AsyncClient,
     owner: Account,

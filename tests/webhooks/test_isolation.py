@@ -10,6 +10,7 @@ import time
 import asyncpg
 import httpx
 import psutil
+import pytest
 
 from payments_service.accounts import service as accounts
 from payments_service.webhooks import repository
@@ -58,6 +59,7 @@ async def _hostile_webhooks(
             )
 
 
+@pytest.mark.slow
 async def test_a_healthy_tenants_event_arrives_within_5_s_beside_16_hostile_webhooks(
     client: httpx.AsyncClient,
     owner: Account,

@@ -20,6 +20,8 @@ from tests.support.contract import ContractChecker
 from tests.support.server import LOOPBACK, free_port, start_server
 from tests.support.webhooks import Receiver, eventually, nothing_owed, subscribe
 
+pytestmark = pytest.mark.system
+
 EXAMPLE = Path(__file__).parents[2] / "examples" / "webhook_receiver.py"
 FAST = {"WEBHOOK_POLL_SECONDS": "0.05", "WEBHOOK_RETRY_BASE_SECONDS": "0.05"}
 

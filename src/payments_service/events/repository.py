@@ -18,6 +18,7 @@ from functools import cache
 import asyncpg
 
 from payments_service.db.pool import Connection
+from payments_service.db.statement import Statement, statement
 
 COLUMNS = """id, position, type, account_id, invoice_id, sequence, payment_id, payment_amount,
     amount, due_amount, state, currency, created_at"""
@@ -25,68 +26,71 @@ COLUMNS = """id, position, type, account_id, invoice_id, sequence, payment_id, p
 # The invoice's last event number and the account's webhook subscriptions ("1,2"; as text, not
 # an array: asyncpg looks an array type up once per connection, which takes most of a second
 # on a Citus coordinator).
-BEFORE_RECORDING = """
+BEFORE_RECORDING = statement("""
     SELECT coalesce(max(e.sequence), 0) AS last_sequence,
         (SELECT string_agg(s.id::text, ',') FROM webhook_subscriptions AS s
-         WHERE s.account_id = $1) AS subscriptions
-    FROM events AS e WHERE e.account_id = $1 AND e.invoice_id = $2
-"""
+         WHERE s.account_id = :account_id) AS subscriptions
+    FROM events AS e WHERE e.account_id = :account_id AND e.invoice_id = :invoice_id
+""")
 
 # Locks the account's counter (made on first use) and answers it.
-LOCK_FEED = """
-    INSERT INTO event_feeds AS f (account_id, last_position) VALUES ($1, 0)
+LOCK_FEED = statement("""
+    INSERT INTO event_feeds AS f (account_id, last_position) VALUES (:account_id, 0)
     ON CONFLICT (account_id) DO UPDATE SET last_position = f.last_position
     RETURNING last_position
-"""
+""")
 
-# Numbers the committed unnumbered events after $2, in id order: one change's events, and one
-# invoice's changes, were inserted in their order (ids come from one sequence).
-NUMBER = """
-    UPDATE events AS e SET position = $2::bigint + n.rank
+# Numbers the committed unnumbered events after `last`, in id order: one change's events, and
+# one invoice's changes, were inserted in their order (ids come from one sequence).
+NUMBER = statement("""
+    UPDATE events AS e SET position = :last::bigint + n.rank
     FROM (
         SELECT id, row_number() OVER (ORDER BY id) AS rank
-        FROM events WHERE account_id = $1 AND position IS NULL
+        FROM events WHERE account_id = :account_id AND position IS NULL
     ) AS n
-    WHERE e.account_id = $1 AND e.id = n.id
-"""
+    WHERE e.account_id = :account_id AND e.id = n.id
+""")
 
-ADVANCE_FEED = "UPDATE event_feeds SET last_position = $2 WHERE account_id = $1"
+ADVANCE_FEED = statement(
+    "UPDATE event_feeds SET last_position = :last WHERE account_id = :account_id"
+)
 
 
 async def number_committed(conn: Connection, *, account_id: int) -> None:
     """Give the account's committed unnumbered events the next positions. The counter is locked
     before the events are read, so each of these statements sees every earlier numbering."""
     async with conn.transaction():
-        last: int = await conn.fetchval(LOCK_FEED, account_id)
-        status = await conn.execute(NUMBER, account_id, last)
+        last: int = await conn.fetchval(*LOCK_FEED.bind(account_id=account_id))
+        status = await conn.execute(*NUMBER.bind(account_id=account_id, last=last))
         numbered = int(status.rsplit(" ", 1)[1])
         if numbered:
-            await conn.execute(ADVANCE_FEED, account_id, last + numbered)
+            await conn.execute(*ADVANCE_FEED.bind(account_id=account_id, last=last + numbered))
 
 
 @cache
-def insert_statement(count: int) -> str:
-    """`count` events of one invoice, unnumbered: $1-$8 are the same for all (account, invoice,
-    payment, its amount, the invoice's amounts, state, currency), $9 the first event's sequence,
-    then one type per event."""
+def insert_statement(count: int) -> Statement:
+    """`count` events of one invoice, unnumbered: all alike but for their sequence (from the
+    first one's) and their type (`type0`, `type1`, ...)."""
     rows = ", ".join(
-        f"($1, $2, $9::bigint + {n}, ${10 + n}, $3, $4, $5, $6, $7, $8)" for n in range(count)
+        f"(:account_id, :invoice_id, :first_sequence::bigint + {n}, :type{n}, :payment_id, "
+        ":payment_amount, :amount, :due_amount, :state, :currency)"
+        for n in range(count)
     )
-    return f"""
+    return statement(f"""
         INSERT INTO events (account_id, invoice_id, sequence, type, payment_id,
             payment_amount, amount, due_amount, state, currency)
         VALUES {rows}
         RETURNING id, sequence
-    """
+    """)
 
 
 # One delivery of one event to one subscription. Rows with VALUES, not INSERT ... SELECT: Citus
 # runs the latter through the coordinator (the delivery's id comes from a sequence), with a
 # two-phase commit.
-QUEUE_DELIVERY = """
+QUEUE_DELIVERY = statement("""
     INSERT INTO webhook_deliveries (account_id, subscription_id, event_id, invoice_id, sequence)
-    VALUES ($1, $2, $3, $4, $5)
-"""
+    VALUES (:account_id, :subscription_id, :event_id, :invoice_id, :sequence)
+""")
 
 
 async def record(
@@ -102,30 +106,47 @@ async def record(
     state, currency), one per type, numbered after the invoice's last event and queued for
     every webhook subscription of the account. The caller holds the invoice row locked, so
     reading its last event here is race-free."""
-    before = await conn.fetchrow(BEFORE_RECORDING, account_id, invoice["id"])
+    before = await conn.fetchrow(
+        *BEFORE_RECORDING.bind(account_id=account_id, invoice_id=invoice["id"])
+    )
     assert before is not None  # an aggregate: one row
     recorded = await conn.fetch(
-        insert_statement(len(types)),
-        account_id,
-        invoice["id"],
-        payment_id,
-        payment_amount,
-        invoice["amount"],
-        invoice["due_amount"],
-        invoice["state"],
-        invoice["currency"],
-        before["last_sequence"] + 1,
-        *types,
+        *insert_statement(len(types)).bind(
+            account_id=account_id,
+            invoice_id=invoice["id"],
+            first_sequence=before["last_sequence"] + 1,
+            payment_id=payment_id,
+            payment_amount=payment_amount,
+            amount=invoice["amount"],
+            due_amount=invoice["due_amount"],
+            state=invoice["state"],
+            currency=invoice["currency"],
+            **{f"type{n}": type_ for n, type_ in enumerate(types)},
+        )
     )
     if before["subscriptions"]:
         await conn.executemany(
-            QUEUE_DELIVERY,
+            QUEUE_DELIVERY.sql,
             [
-                (account_id, int(subscription), event["id"], invoice["id"], event["sequence"])
+                QUEUE_DELIVERY.args(
+                    account_id=account_id,
+                    subscription_id=int(subscription),
+                    event_id=event["id"],
+                    invoice_id=invoice["id"],
+                    sequence=event["sequence"],
+                )
                 for event in recorded
                 for subscription in before["subscriptions"].split(",")
             ],
         )
+
+
+LIST_AFTER = statement(f"""
+    SELECT {COLUMNS} FROM events
+    WHERE account_id = :account_id AND (position, id) > (:position, :id)
+    ORDER BY position, id
+    LIMIT :limit
+""")
 
 
 async def list_after(
@@ -134,14 +155,5 @@ async def list_after(
     """Events after the `(position, id)` cursor. Every one the reader can see is committed and
     so is every one before it (see above): nothing is held back."""
     return await conn.fetch(
-        f"""
-        SELECT {COLUMNS} FROM events
-        WHERE account_id = $1 AND (position, id) > ($2, $3)
-        ORDER BY position, id
-        LIMIT $4
-        """,
-        account_id,
-        after[0],
-        after[1],
-        limit,
+        *LIST_AFTER.bind(account_id=account_id, position=after[0], id=after[1], limit=limit)
     )

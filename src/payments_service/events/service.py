@@ -6,6 +6,7 @@ events are numbered 1, 2, 3, ... in the order the changes happened.
 """
 
 import re
+from decimal import Decimal
 from typing import Any
 
 import asyncpg
@@ -26,16 +27,18 @@ async def emit(
     change: EventType,
     invoice: asyncpg.Record,
     before: str | None,
+    payment_id: int | None = None,
+    payment_amount: Decimal | None = None,
 ) -> None:
-    """Record `change` to `invoice` (its row after the change; `before` its state before) when
-    the balance did not change; `save_ledger` records those that do."""
+    """Record `change` to `invoice` (its row after the change; `before` its state before), and
+    to the payment it recorded or deleted, if any."""
     await repository.record(
         conn,
         account_id=account_id,
         invoice=invoice,
         types=event_types(change, before, invoice["state"]),
-        payment_id=None,
-        payment_amount=None,
+        payment_id=payment_id,
+        payment_amount=payment_amount,
     )
 
 

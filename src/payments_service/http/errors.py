@@ -9,10 +9,10 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.routing import Match
 
+from payments_service.documents import Errors
 from payments_service.errors import Problem, ServiceError
 from payments_service.http.negotiation import Format, negotiate, respond
 from payments_service.http.validation import problem_of
-from payments_service.wire import Errors
 
 Renderer = Callable[[int, list[Problem], dict[str, str] | None], Response]
 

@@ -12,9 +12,9 @@ from typing import Any
 import orjson
 from starlette.responses import Response
 
+from payments_service.documents import Document, Errors, Kind, Resource, Row
 from payments_service.domain.money import PLAIN_DECIMAL
 from payments_service.errors import BadRequest, Unprocessable
-from payments_service.wire import Document, Errors, Kind, Resource, Row
 
 # Kinds whose values orjson writes itself, as JSON strings, numbers or booleans.
 NATIVE = (Kind.STRING, Kind.INTEGER, Kind.BOOLEAN)
@@ -22,14 +22,14 @@ NATIVE = (Kind.STRING, Kind.INTEGER, Kind.BOOLEAN)
 
 def _row(resource: Resource, row: Row) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for field in resource.fields:
-        value = row[field.key]
-        if value is None or field.kind in NATIVE:
-            out[field.key] = value
-        elif field.kind is Kind.DECIMAL:
-            out[field.key] = orjson.Fragment(field.text(value))
+    for element in resource.elements:
+        value = row[element.key]
+        if value is None or element.kind in NATIVE:
+            out[element.key] = value
+        elif element.kind is Kind.DECIMAL:
+            out[element.key] = orjson.Fragment(element.text(value))
         else:
-            out[field.key] = field.text(value)
+            out[element.key] = element.text(value)
     return {resource.root: out}
 
 

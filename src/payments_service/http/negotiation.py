@@ -7,10 +7,10 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from starlette.responses import Response, StreamingResponse
 
+from payments_service.documents import Document, Errors, Resource, Row
 from payments_service.errors import NotAcceptable, UnsupportedMediaType
 from payments_service.http.json_codec import JsonResponse, parse_json, stream_json
 from payments_service.http.xml_codec import XmlResponse, parse_xml, stream_xml
-from payments_service.wire import Document, Errors, Resource, Row
 
 
 class Format(StrEnum):

@@ -11,8 +11,8 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 from starlette.responses import Response
 
+from payments_service.documents import Document, Errors, Kind, Resource, Row
 from payments_service.errors import BadRequest, Unprocessable
-from payments_service.wire import Document, Errors, Kind, Resource, Row
 
 DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
 # Kinds whose text is digits, signs, dots, dashes and colons: never anything to escape.
@@ -20,8 +20,8 @@ PLAIN_KINDS = {Kind.INTEGER, Kind.DECIMAL, Kind.DATE, Kind.DATETIME, Kind.BOOLEA
 
 
 @dataclass(frozen=True)
-class _Element:
-    """One field's element, its tags written once per resource instead of once per value."""
+class _Tags:
+    """One element's tags, written once per resource instead of once per value."""
 
     key: str
     open: str
@@ -32,36 +32,36 @@ class _Element:
 
 
 @cache
-def _elements(resource: Resource) -> tuple[_Element, ...]:
-    elements = []
-    for field in resource.fields:
-        name, kind = field.name, field.kind
+def _tags(resource: Resource) -> tuple[_Tags, ...]:
+    tags = []
+    for element in resource.elements:
+        name, kind = element.name, element.kind
         typed = f' type="{kind.value}"' if kind.value else ""
-        elements.append(
-            _Element(
-                key=field.key,
+        tags.append(
+            _Tags(
+                key=element.key,
                 open=f"<{name}{typed}>",
                 close=f"</{name}>",
                 nil=f'<{name}{typed} nil="true"></{name}>',
-                text=field.text,
+                text=element.text,
                 escaped=kind not in PLAIN_KINDS,
             )
         )
-    return tuple(elements)
+    return tuple(tags)
 
 
 def _row(resource: Resource, row: Row, indent: str) -> list[str]:
     lines = [f"{indent}<{resource.root}>"]
     inner = indent + "  "
-    for element in _elements(resource):  # cached: Resource hashes by identity
-        value = row[element.key]
+    for tag in _tags(resource):  # cached: Resource hashes by identity
+        value = row[tag.key]
         if value is None:
-            lines.append(inner + element.nil)
+            lines.append(inner + tag.nil)
         else:
-            text = element.text(value)
-            if element.escaped:
+            text = tag.text(value)
+            if tag.escaped:
                 text = escape(text)
-            lines.append(f"{inner}{element.open}{text}{element.close}")
+            lines.append(f"{inner}{tag.open}{text}{tag.close}")
     lines.append(f"{indent}</{resource.root}>")
     return lines
 
@@ -112,7 +112,7 @@ class XmlResponse(Response):
 
 @cache
 def _keys(resource: Resource) -> frozenset[str]:
-    return frozenset(field.key for field in resource.fields)
+    return frozenset(element.key for element in resource.elements)
 
 
 def _text(element: Element) -> str | None:

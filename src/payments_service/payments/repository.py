@@ -1,39 +1,38 @@
-"""SQL for payments. Every query is scoped by account; deleted payments stay as history."""
+"""SQL for payments. Every query is scoped by account; deleted payments stay as history.
 
-from collections.abc import Sequence
+The column lists come from the payment's field declaration (`payments/fields.py`)."""
+
 from datetime import datetime
 from decimal import Decimal
 
 import asyncpg
 
 from payments_service.db.pool import Connection
-from payments_service.domain.ledger import Ledger
-from payments_service.invoices import repository as invoices
+from payments_service.db.statement import placeholders, statement
+from payments_service.payments.fields import PAYMENT
 
-COLUMNS = (
-    "id, invoice_id, amount, paid_at, notes, recorded_by, recorded_by_email, transaction_id, "
-    "created_at, updated_at"
-)
-JOINED_COLUMNS = ", ".join(f"p.{column}" for column in COLUMNS.split(", "))  # as `p` in a join
-# The live payments of one invoice, optionally only those updated since $3 (v2 lists).
-LIVE_FILTER = """account_id = $1 AND invoice_id = $2 AND deleted_at IS NULL
-    AND ($3::timestamptz IS NULL OR updated_at >= $3)"""
+COLUMNS = PAYMENT.select()
+# The live payments of one invoice, optionally only those updated since then (v2 lists).
+LIVE_FILTER = """account_id = :account_id AND invoice_id = :invoice_id AND deleted_at IS NULL
+    AND (:updated_since::timestamptz IS NULL OR updated_at >= :updated_since)"""
 
 
 # The payments are a LATERAL subquery behind LIMIT, so they are found by the invoice row's
-# id, not by $2: estimated alike for every invoice, PostgreSQL keeps one generic plan for the
-# prepared statement. A plain join lets it estimate per invoice, and once one invoice holds many
-# payments it plans every execution anew (measured: 80 -> 190 us of database CPU per list at
-# 10^5 payments; this form stays at about 100 either way). The account is $1 in both, so that
-# Citus sees one shard.
-LIST_LIVE = f"""
-    SELECT {JOINED_COLUMNS} FROM invoices AS i LEFT JOIN LATERAL (
+# id, not by the invoice_id parameter: estimated alike for every invoice, PostgreSQL keeps one
+# generic plan for the prepared statement. A plain join lets it estimate per invoice, and once
+# one invoice holds many payments it plans every execution anew (measured: 80 -> 190 us of
+# database CPU per list at 10^5 payments; this form stays at about 100 either way). The
+# account is a parameter of both, so that Citus sees one shard.
+LIST_LIVE = statement(f"""
+    SELECT {PAYMENT.select("p")} FROM invoices AS i LEFT JOIN LATERAL (
         SELECT {COLUMNS} FROM payments
-        WHERE account_id = $1 AND invoice_id = i.id AND deleted_at IS NULL AND id > $3
-        ORDER BY id LIMIT $4
+        WHERE account_id = :account_id AND invoice_id = i.id AND deleted_at IS NULL
+            AND id > :after
+        ORDER BY id LIMIT :limit
     ) AS p ON true
-    WHERE i.account_id = $1 AND i.id = $2 AND i.deleted_at IS NULL ORDER BY p.id
-"""
+    WHERE i.account_id = :account_id AND i.id = :invoice_id AND i.deleted_at IS NULL
+    ORDER BY p.id
+""")
 
 
 async def list_live(
@@ -41,10 +40,19 @@ async def list_live(
 ) -> list[asyncpg.Record] | None:
     """At most `limit` live payments of the invoice with ids above `after`, oldest first; None
     when there is no such invoice. One query: no payment comes back as one row of NULLs."""
-    rows = await conn.fetch(LIST_LIVE, account_id, invoice_id, after, limit)
+    rows = await conn.fetch(
+        *LIST_LIVE.bind(account_id=account_id, invoice_id=invoice_id, after=after, limit=limit)
+    )
     if not rows:
         return None
     return [] if rows[0]["id"] is None else rows
+
+
+LIST_NEWEST_FIRST = statement(f"""
+    SELECT {COLUMNS} FROM payments WHERE {LIVE_FILTER}
+        AND (:before_id::bigint IS NULL OR id < :before_id)
+    ORDER BY id DESC OFFSET :offset LIMIT :limit
+""")
 
 
 async def list_live_newest_first(
@@ -58,15 +66,21 @@ async def list_live_newest_first(
     limit: int,
 ) -> list[asyncpg.Record]:
     return await conn.fetch(
-        f"SELECT {COLUMNS} FROM payments WHERE {LIVE_FILTER} "
-        "AND ($4::bigint IS NULL OR id < $4) ORDER BY id DESC OFFSET $5 LIMIT $6",
-        account_id,
-        invoice_id,
-        updated_since,
-        before_id,
-        offset,
-        limit,
+        *LIST_NEWEST_FIRST.bind(
+            account_id=account_id,
+            invoice_id=invoice_id,
+            updated_since=updated_since,
+            before_id=before_id,
+            offset=offset,
+            limit=limit,
+        )
     )
+
+
+COUNT_LIVE = statement(f"""
+    SELECT count(*) AS total, count(*) FILTER (WHERE id >= :before_id) AS skipped
+    FROM payments WHERE {LIVE_FILTER}
+""")
 
 
 async def count_live(
@@ -79,102 +93,71 @@ async def count_live(
 ) -> tuple[int, int]:
     """(how many match, how many of those come before the cursor `before_id`)."""
     row = await conn.fetchrow(
-        f"SELECT count(*) AS total, count(*) FILTER (WHERE id >= $4) AS skipped "
-        f"FROM payments WHERE {LIVE_FILTER}",
-        account_id,
-        invoice_id,
-        updated_since,
-        before_id,
+        *COUNT_LIVE.bind(
+            before_id=before_id,
+            account_id=account_id,
+            invoice_id=invoice_id,
+            updated_since=updated_since,
+        )
     )
     assert row is not None
     return row["total"], row["skipped"]
 
 
-async def has_live(conn: Connection, *, account_id: int, invoice_id: int) -> bool:
-    found: bool = await conn.fetchval(
-        "SELECT EXISTS (SELECT FROM payments "
-        "WHERE account_id = $1 AND invoice_id = $2 AND deleted_at IS NULL)",
-        account_id,
-        invoice_id,
-    )
-    return found
+GET_LIVE = statement(f"""
+    SELECT {COLUMNS} FROM payments
+    WHERE account_id = :account_id AND invoice_id = :invoice_id AND id = :payment_id
+        AND deleted_at IS NULL
+""")
 
 
 async def get_live(
     conn: Connection, *, account_id: int, invoice_id: int, payment_id: int
 ) -> asyncpg.Record | None:
     return await conn.fetchrow(
-        f"SELECT {COLUMNS} FROM payments "
-        "WHERE account_id = $1 AND invoice_id = $2 AND id = $3 AND deleted_at IS NULL",
-        account_id,
-        invoice_id,
-        payment_id,
+        *GET_LIVE.bind(account_id=account_id, invoice_id=invoice_id, payment_id=payment_id)
     )
+
+
+HAS_LIVE_TRANSACTION = statement("""
+    SELECT EXISTS (SELECT FROM payments WHERE account_id = :account_id
+        AND invoice_id = :invoice_id AND transaction_id = :transaction_id AND deleted_at IS NULL)
+""")
 
 
 async def has_live_transaction(
     conn: Connection, *, account_id: int, invoice_id: int, transaction_id: str
 ) -> bool:
     found: bool = await conn.fetchval(
-        "SELECT EXISTS (SELECT FROM payments WHERE account_id = $1 AND invoice_id = $2 "
-        "AND transaction_id = $3 AND deleted_at IS NULL)",
-        account_id,
-        invoice_id,
-        transaction_id,
+        *HAS_LIVE_TRANSACTION.bind(
+            account_id=account_id, invoice_id=invoice_id, transaction_id=transaction_id
+        )
     )
     return found
 
 
-INSERT = f"""
-    INSERT INTO payments (account_id, invoice_id, amount, paid_at, notes, recorded_by,
-        recorded_by_email, transaction_id)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+WRITTEN = ("account_id", *PAYMENT.written)
+INSERT = statement(f"""
+    INSERT INTO payments ({", ".join(WRITTEN)}) VALUES ({placeholders(WRITTEN)})
     ON CONFLICT (account_id, invoice_id, transaction_id)
         WHERE transaction_id IS NOT NULL AND deleted_at IS NULL DO NOTHING
     RETURNING {COLUMNS}
-"""
+""")
 
 
-async def insert(
-    conn: Connection,
-    *,
-    account_id: int,
-    invoice_id: int,
-    amount: Decimal,
-    paid_at: datetime,
-    notes: str | None,
-    recorded_by: str,
-    recorded_by_email: str,
-    transaction_id: str | None,
-    ledger: Ledger,
-    event_types: Sequence[str],
-) -> asyncpg.Record | None:
-    """The new payment, stored with the invoice's new balance (`ledger`) and the change's
-    events; None, and nothing written, when a live payment on the invoice has this transaction
-    id. The caller holds the invoice row locked."""
-    payment = await conn.fetchrow(
-        INSERT,
-        account_id,
-        invoice_id,
-        amount,
-        paid_at,
-        notes,
-        recorded_by,
-        recorded_by_email,
-        transaction_id,
-    )
-    if payment is not None:
-        await invoices.save_ledger(
-            conn,
-            account_id=account_id,
-            invoice_id=invoice_id,
-            ledger=ledger,
-            event_types=event_types,
-            payment_id=payment["id"],
-            payment_amount=amount,
-            paid_at=paid_at,
-        )
-    return payment
+async def insert(conn: Connection, **values: object) -> asyncpg.Record | None:
+    """The new payment (`values` names every written column); None, and nothing written, when
+    a live payment on the invoice has this transaction id. The caller holds the invoice row
+    locked."""
+    return await conn.fetchrow(*INSERT.bind(**values))
+
+
+SOFT_DELETE = statement("""
+    UPDATE payments SET deleted_at = now(), deleted_by_email = :by_email, updated_at = now()
+    WHERE account_id = :account_id AND invoice_id = :invoice_id AND id = :payment_id
+        AND deleted_at IS NULL
+    RETURNING amount
+""")
 
 
 async def soft_delete(
@@ -182,14 +165,8 @@ async def soft_delete(
 ) -> Decimal | None:
     """The deleted payment's amount, or None when there was no such live payment."""
     amount: Decimal | None = await conn.fetchval(
-        """
-        UPDATE payments SET deleted_at = now(), deleted_by_email = $4, updated_at = now()
-        WHERE account_id = $1 AND invoice_id = $2 AND id = $3 AND deleted_at IS NULL
-        RETURNING amount
-        """,
-        account_id,
-        invoice_id,
-        payment_id,
-        by_email,
+        *SOFT_DELETE.bind(
+            account_id=account_id, invoice_id=invoice_id, payment_id=payment_id, by_email=by_email
+        )
     )
     return amount

@@ -5,25 +5,26 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
 
 import asyncpg
 
+from payments_service.balances.service import (
+    invoice_not_found,
+    ledger_of,
+    lock_invoice,
+    require_invoice,
+    save_balance,
+)
 from payments_service.db.pool import Connection
 from payments_service.domain import ledger
 from payments_service.domain.money import check_amount
 from payments_service.errors import NotFound, Unprocessable
-from payments_service.events.catalog import EventType, event_types
+from payments_service.events.catalog import EventType
 from payments_service.http.auth import Caller
-from payments_service.invoices import repository as invoices
-from payments_service.invoices.service import (
-    get_invoice,
-    invoice_not_found,
-    lock_invoice,
-    save_balance,
-)
 from payments_service.observability import metrics
 from payments_service.payments import repository
-from payments_service.payments.schemas import PaymentCreate
 
 
 def _not_found(payment_id: int) -> NotFound:
@@ -94,7 +95,7 @@ async def list_payments_newest_first(
     before_id: int | None = None,
 ) -> Page:
     """One page of live payments, newest first: by page number, or after a keyset cursor."""
-    await get_invoice(conn, account_id=account_id, invoice_id=invoice_id)
+    await require_invoice(conn, account_id=account_id, invoice_id=invoice_id)
     total, skipped = await repository.count_live(
         conn,
         account_id=account_id,
@@ -126,13 +127,29 @@ async def get_payment(
     return row
 
 
+class PaymentBody(Protocol):
+    """A v1 or v2 request body: each of its fields that is a payment column is written."""
+
+    @property
+    def amount(self) -> Decimal: ...
+
+
+# The columns a request body may write; the others are the invoice's, the caller's and paid_at.
+FROM_BODY = tuple(
+    column
+    for column in repository.WRITTEN
+    if column
+    not in ("account_id", "invoice_id", "amount", "paid_at", "recorded_by", "recorded_by_email")
+)
+
+
 async def record_payment(
     conn: Connection,
     *,
     caller: Caller,
     invoice_id: int,
-    data: PaymentCreate,
-    transaction_id: str | None = None,
+    data: PaymentBody,
+    paid_at: datetime,
 ) -> asyncpg.Record:
     """The new payment. A `transaction_id` already live on the invoice is a 422 (even when the
     payment would also overpay), so a payment provider's retried callback cannot record the same
@@ -140,29 +157,36 @@ async def record_payment(
     account_id = caller.account_id
     invoice = await lock_invoice(conn, account_id=account_id, invoice_id=invoice_id)
     amount = check_amount(data.amount, invoice["currency"])
+    transaction_id: str | None = getattr(data, "transaction_id", None)
     try:
-        balance = ledger.record_payment(invoices.ledger_of(invoice), amount)
+        balance = ledger.record_payment(ledger_of(invoice), amount)
     except Unprocessable:
         if transaction_id is not None and await repository.has_live_transaction(
             conn, account_id=account_id, invoice_id=invoice_id, transaction_id=transaction_id
         ):
             raise _taken(transaction_id) from None
         raise
-    payment = await repository.insert(
-        conn,
-        account_id=account_id,
-        invoice_id=invoice_id,
-        amount=amount,
-        paid_at=data.paid_at,
-        notes=data.notes,
-        recorded_by=caller.name,
-        recorded_by_email=caller.email,
-        transaction_id=transaction_id,
-        ledger=balance,
-        event_types=event_types(EventType.PAYMENT_CREATED, invoice["state"], balance.state),
-    )
+    values = {column: getattr(data, column, None) for column in FROM_BODY} | {
+        "account_id": account_id,
+        "invoice_id": invoice_id,
+        "amount": amount,
+        "paid_at": paid_at,
+        "recorded_by": caller.name,
+        "recorded_by_email": caller.email,
+    }
+    payment = await repository.insert(conn, **values)
     if payment is None:
         raise _taken(transaction_id)
+    await save_balance(
+        conn,
+        account_id=account_id,
+        locked=invoice,
+        balance=balance,
+        change=EventType.PAYMENT_CREATED,
+        payment_id=payment["id"],
+        payment_amount=amount,
+        paid_at=paid_at,
+    )
     # Counted before the request's commit: a commit that then fails over-counts by one.
     metrics.payment_recorded(invoice["currency"], amount)
     return payment
@@ -182,7 +206,7 @@ async def delete_payment(
     )
     if amount is None:
         raise _not_found(payment_id)
-    balance = ledger.remove_payment(invoices.ledger_of(invoice), amount)
+    balance = ledger.remove_payment(ledger_of(invoice), amount)
     await save_balance(
         conn,
         account_id=account_id,

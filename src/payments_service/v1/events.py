@@ -6,11 +6,11 @@ from fastapi import APIRouter, Query
 from starlette.responses import Response
 
 from payments_service.db.pool import ConnectionDep
+from payments_service.documents import EVENT, Document
 from payments_service.events import service
 from payments_service.http.auth import CallerDep
 from payments_service.http.negotiation import FormatDep, respond
 from payments_service.http.openapi import operation
-from payments_service.wire import EVENT, Document
 
 router = APIRouter(tags=["events"])
 

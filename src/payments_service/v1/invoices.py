@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
 from payments_service.db.pool import ConnectionDep, TransactionDep
+from payments_service.documents import Document
 from payments_service.domain.messages import MESSAGES, Message
 from payments_service.http.auth import CallerDep
 from payments_service.http.negotiation import FormatDep, read_body, respond
@@ -15,8 +16,8 @@ from payments_service.http.paths import InvoiceId
 from payments_service.http.validation import single_valued_query, validate
 from payments_service.idempotency.service import idempotent
 from payments_service.invoices import service
+from payments_service.invoices.fields import INVOICE
 from payments_service.invoices.schemas import InvoiceCreate, InvoiceFilters, InvoiceUpdate
-from payments_service.wire import INVOICE, Document
 
 router = APIRouter(tags=["invoices"])
 
@@ -25,7 +26,7 @@ router = APIRouter(tags=["invoices"])
     "/invoices",
     operation_id="listInvoices",
     dependencies=[Depends(single_valued_query(InvoiceFilters))],
-    **operation(resource=INVOICE, many=True, errors=[422]),
+    **operation(resource=INVOICE.v1, many=True, errors=[422]),
 )
 async def list_invoices(
     filters: Annotated[InvoiceFilters, Query()],
@@ -41,37 +42,39 @@ async def list_invoices(
         page=filters.page,
         per_page=service.PAGE_SIZE,
     )
-    return respond(fmt, Document(INVOICE, rows))
+    return respond(fmt, Document(INVOICE.v1, rows))
 
 
 @router.post(
     "/invoices",
     operation_id="createInvoice",
-    **operation(resource=INVOICE, status=201, body=InvoiceCreate, errors=[409]),
+    **operation(resource=INVOICE.v1, status=201, body=InvoiceCreate, errors=[409]),
 )
 @idempotent
 async def create_invoice(
     request: Request, caller: CallerDep, conn: TransactionDep, fmt: FormatDep
 ) -> Response:
-    data = validate(InvoiceCreate, await read_body(request, INVOICE))
+    data = validate(InvoiceCreate, await read_body(request, INVOICE.v1))
     row = await service.create_invoice(conn, caller=caller, data=data)
-    return respond(fmt, Document(INVOICE, row), 201, {"Location": f"/invoices/{row['id']}"})
+    return respond(fmt, Document(INVOICE.v1, row), 201, {"Location": f"/invoices/{row['id']}"})
 
 
 @router.get(
-    "/invoices/{invoice_id}", operation_id="getInvoice", **operation(resource=INVOICE, errors=[404])
+    "/invoices/{invoice_id}",
+    operation_id="getInvoice",
+    **operation(resource=INVOICE.v1, errors=[404]),
 )
 async def get_invoice(
     invoice_id: InvoiceId, caller: CallerDep, conn: ConnectionDep, fmt: FormatDep
 ) -> Response:
     row = await service.get_invoice(conn, account_id=caller.account_id, invoice_id=invoice_id)
-    return respond(fmt, Document(INVOICE, row))
+    return respond(fmt, Document(INVOICE.v1, row))
 
 
 @router.put(
     "/invoices/{invoice_id}",
     operation_id="updateInvoice",
-    **operation(resource=INVOICE, body=InvoiceUpdate, errors=[404]),
+    **operation(resource=INVOICE.v1, body=InvoiceUpdate, errors=[404]),
 )
 async def update_invoice(
     invoice_id: InvoiceId,
@@ -80,11 +83,11 @@ async def update_invoice(
     conn: TransactionDep,
     fmt: FormatDep,
 ) -> Response:
-    data = validate(InvoiceUpdate, await read_body(request, INVOICE))
+    data = validate(InvoiceUpdate, await read_body(request, INVOICE.v1))
     row = await service.update_invoice(
         conn, account_id=caller.account_id, invoice_id=invoice_id, data=data
     )
-    return respond(fmt, Document(INVOICE, row))
+    return respond(fmt, Document(INVOICE.v1, row))
 
 
 @router.delete(
@@ -104,7 +107,7 @@ def _message(message: Message) -> None:
         row = await service.change_state(
             conn, account_id=caller.account_id, invoice_id=invoice_id, change=message.change
         )
-        return respond(fmt, Document(INVOICE, row))
+        return respond(fmt, Document(INVOICE.v1, row))
 
     action = message.action
     words = "".join(word.capitalize() for word in action.split("_"))
@@ -114,7 +117,7 @@ def _message(message: Message) -> None:
         methods=["POST"],
         operation_id=f"invoice{words}",
         summary=f"Invoice message: {action}",
-        **operation(resource=INVOICE, errors=[404, 409, 422]),  # 409, 422: idempotency
+        **operation(resource=INVOICE.v1, errors=[404, 409, 422]),  # 409, 422: idempotency
     )
 
 

@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from payments_service.db.pool import holding_connection, pooled, request_connection, transaction
+from payments_service.documents import Document
 from payments_service.http.auth import authenticate
 from payments_service.http.negotiation import read_body, respond, respond_streamed, response_format
 from payments_service.http.openapi import operation
@@ -26,8 +27,8 @@ from payments_service.http.plain_route import PlainRoute
 from payments_service.http.validation import validate
 from payments_service.idempotency.service import KeyHeader, answer, begin, key_of
 from payments_service.payments import service
+from payments_service.payments.fields import PAYMENT
 from payments_service.payments.schemas import PaymentCreate
-from payments_service.wire import PAYMENT, Document
 
 COLLECTION = "/invoices/{invoice_id}/payments"
 ITEM = "/invoices/{invoice_id}/payments/{payment_id}"
@@ -54,11 +55,11 @@ async def list_payments(request: Request) -> Response:
         account_id = caller.account_id
         first = await service.list_payments(conn, account_id=account_id, invoice_id=invoice_id)
         if len(first) < service.CHUNK:
-            return respond(fmt, Document(PAYMENT, first))
+            return respond(fmt, Document(PAYMENT.v1, first))
         more = service.more_payments(
             lambda: pooled(request), first, account_id=account_id, invoice_id=invoice_id
         )
-        return respond_streamed(fmt, PAYMENT, first, more)
+        return respond_streamed(fmt, PAYMENT.v1, first, more)
 
 
 async def get_payment(request: Request) -> Response:
@@ -70,7 +71,7 @@ async def get_payment(request: Request) -> Response:
         row = await service.get_payment(
             conn, account_id=caller.account_id, invoice_id=invoice_id, payment_id=payment_id
         )
-        return respond(fmt, Document(PAYMENT, row))
+        return respond(fmt, Document(PAYMENT.v1, row))
 
 
 async def create_payment(request: Request) -> Response:
@@ -87,12 +88,12 @@ async def create_payment(request: Request) -> Response:
             invoice_id = path_id(request, "invoice_id")
 
             async def record() -> Response:
-                data = validate(PaymentCreate, await read_body(request, PAYMENT))
+                data = validate(PaymentCreate, await read_body(request, PAYMENT.v1))
                 row = await service.record_payment(
-                    conn, caller=caller, invoice_id=invoice_id, data=data
+                    conn, caller=caller, invoice_id=invoice_id, data=data, paid_at=data.paid_at
                 )
                 headers = {"Location": location(invoice_id, row["id"])}
-                return respond(fmt, Document(PAYMENT, row), 201, headers)
+                return respond(fmt, Document(PAYMENT.v1, row), 201, headers)
 
             return await answer(idempotency, record)
 
@@ -121,11 +122,11 @@ OPERATIONS: list[
           dict[str, Any]]
 ] = [
     (COLLECTION, COLLECTION_ALIASES, "GET", list_payments, _collection, "listPayments",
-     operation(resource=PAYMENT, many=True, errors=[404])),
+     operation(resource=PAYMENT.v1, many=True, errors=[404])),
     (COLLECTION, COLLECTION_ALIASES, "POST", create_payment, _new, "createPayment",
-     operation(resource=PAYMENT, status=201, body=PaymentCreate, errors=[404, 409])),
+     operation(resource=PAYMENT.v1, status=201, body=PaymentCreate, errors=[404, 409])),
     (ITEM, ITEM_ALIASES, "GET", get_payment, _item, "getPayment",
-     operation(resource=PAYMENT, errors=[404])),
+     operation(resource=PAYMENT.v1, errors=[404])),
     (ITEM, ITEM_ALIASES, "DELETE", delete_payment, _item, "deletePayment", operation(errors=[404])),
 ]  # fmt: skip
 

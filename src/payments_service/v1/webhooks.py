@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from payments_service.db.pool import ConnectionDep, TransactionDep
+from payments_service.documents import WEBHOOK, Document
 from payments_service.http.auth import CallerDep
 from payments_service.http.negotiation import FormatDep, read_body, respond
 from payments_service.http.openapi import operation
@@ -15,7 +16,6 @@ from payments_service.webhooks import service
 from payments_service.webhooks.destinations import Admitted
 from payments_service.webhooks.policy import WebhookPolicy
 from payments_service.webhooks.schemas import WebhookCreate
-from payments_service.wire import WEBHOOK, Document
 
 router = APIRouter(tags=["webhooks"])
 

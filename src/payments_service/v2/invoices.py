@@ -9,11 +9,12 @@ from starlette.responses import Response
 from payments_service.db.pool import ConnectionDep, TransactionDep
 from payments_service.domain.ledger import InvoiceState
 from payments_service.domain.messages import MESSAGES
+from payments_service.fields import timestamp
 from payments_service.http.paths import InvoiceId
 from payments_service.http.validation import Date, validate
 from payments_service.idempotency.service import idempotent
 from payments_service.invoices import service
-from payments_service.v2 import PREFIX, wire
+from payments_service.v2 import PREFIX, objects
 from payments_service.v2.auth import V2CallerDep
 from payments_service.v2.errors import V2Response
 from payments_service.v2.openapi import INVOICE, INVOICES, MESSAGE, v2_operation
@@ -78,7 +79,7 @@ async def list_invoices(
             conn, account_id=account_id, query=query, page=page, per_page=per_page
         )
         total = await service.count_invoices(conn, account_id=account_id, query=query)
-    items = [wire.invoice(row) for row in rows]
+    items = [objects.invoice(row) for row in rows]
     skipped = (page - 1) * per_page
     return V2Response(
         envelope(
@@ -94,7 +95,7 @@ async def list_invoices(
 )
 async def get_invoice(invoice_id: InvoiceId, caller: V2CallerDep, conn: ConnectionDep) -> Response:
     row = await service.get_invoice(conn, account_id=caller.account_id, invoice_id=invoice_id)
-    return V2Response(wire.invoice(row))
+    return V2Response(objects.invoice(row))
 
 
 @router.post(
@@ -116,7 +117,7 @@ async def create_message(
 def _message(event_type: str, name: str, email: str, invoice: Any) -> dict[str, Any]:
     """The event as v2 writes an invoice message. It has no id: events are not stored as
     messages, only their effect on the invoice is."""
-    at = wire.timestamp(invoice["updated_at"])
+    at = timestamp(invoice["updated_at"])
     return {
         "id": None,
         "sent_by": name,

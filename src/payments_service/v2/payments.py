@@ -10,7 +10,7 @@ from payments_service.http.paths import InvoiceId, PaymentId
 from payments_service.http.validation import validate
 from payments_service.idempotency.service import idempotent
 from payments_service.payments import service
-from payments_service.v2 import PREFIX, wire
+from payments_service.v2 import PREFIX, objects
 from payments_service.v2.auth import V2CallerDep
 from payments_service.v2.errors import V2Response
 from payments_service.v2.openapi import PAYMENT, PAYMENTS, v2_operation
@@ -56,7 +56,7 @@ async def list_payments(
     last_id = found.rows[-1]["id"] if found.rows else None
     body = envelope(
         "invoice_payments",
-        [wire.payment(row) for row in found.rows],
+        [objects.payment(row) for row in found.rows],
         request=request,
         total=found.total,
         skipped=found.skipped,
@@ -80,10 +80,10 @@ async def create_payment(
         conn,
         caller=caller,
         invoice_id=invoice_id,
-        data=data.as_payment(),
-        transaction_id=data.transaction_id,
+        data=data,
+        paid_at=data.moment(),
     )
-    return V2Response(wire.payment(row), status_code=201)
+    return V2Response(objects.payment(row), status_code=201)
 
 
 @router.delete(

@@ -9,7 +9,6 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from payments_service.errors import UnsupportedMediaType
 from payments_service.http.json_codec import parse_json
 from payments_service.http.validation import Date, PositiveAmount, Text, UtcDateTime
-from payments_service.payments.schemas import PaymentCreate
 
 PerPage = Annotated[int, Query(ge=1, le=2000)]
 PageNumber = Annotated[int, Query(ge=1, le=2**31)]
@@ -40,13 +39,10 @@ class InvoicePaymentCreate(BaseModel):
             raise ValueError("send paid_at or paid_date, not both")
         return self
 
-    def as_payment(self) -> PaymentCreate:
-        """The v1 input the shared service takes: a date means midnight UTC, nothing means now."""
+    def moment(self) -> datetime:
+        """When it was paid: a date means midnight UTC, nothing means now."""
         if self.paid_at is not None:
-            paid_at = self.paid_at
-        elif self.paid_date is not None:
-            paid_at = datetime.combine(self.paid_date, time(), UTC)
-        else:
-            paid_at = datetime.now(UTC)
-        # Already validated here, field by field, by the same types.
-        return PaymentCreate.model_construct(amount=self.amount, paid_at=paid_at, notes=self.notes)
+            return self.paid_at
+        if self.paid_date is not None:
+            return datetime.combine(self.paid_date, time(), UTC)
+        return datetime.now(UTC)

@@ -27,6 +27,7 @@ import httpx
 
 from payments_service.config import Settings
 from payments_service.db.pool import connect_with_backoff
+from payments_service.documents import EVENT, Document
 from payments_service.events import repository as events
 from payments_service.events.service import with_cursor
 from payments_service.http.json_codec import to_json
@@ -35,7 +36,6 @@ from payments_service.webhooks.destinations import IPAddress, Refused, Target, p
 from payments_service.webhooks.policy import WebhookPolicy
 from payments_service.webhooks.secret_box import Unreadable
 from payments_service.webhooks.signing import HEADER, sign
-from payments_service.wire import EVENT, Document
 
 logger = logging.getLogger(__name__)
 

@@ -1,35 +1,67 @@
 """Examples for the OpenAPI document, keyed by the schema they illustrate.
 
 The payment examples are the source document's (Harvest v1 "Invoice Payments"), plus the
-`updated-at` this service adds; the invoice ones are the README's curl session's. The JSON
-examples are derived from these, so each example exists once.
+`updated-at` this service adds; the invoice ones are the README's curl session's. Responses are
+sample rows written by the XML codec, so they show every declared field (a column missing from
+a sample is NULL); the JSON examples are derived from the XML ones, so each example exists once.
 """
 
-PAYMENT = """<payment>
-  <amount type="decimal">52000.0</amount>
-  <created-at type="datetime">2008-03-13T11:29:18Z</created-at>
-  <id type="integer">54664</id>
-  <invoice-id type="integer">2393</invoice-id>
-  <notes>Finally.</notes>
-  <paid-at type="datetime">2008-02-14T00:00:00Z</paid-at>
-  <recorded-by>Happy Owner</recorded-by>
-  <recorded-by-email>happy@owner.com</recorded-by-email>
-  <updated-at type="datetime">2008-03-13T11:29:18Z</updated-at>
-</payment>"""
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
 
-PAYMENTS = """<payments type="array">
-  <payment>
-    <amount type="decimal">1238.0</amount>
-    <created-at type="datetime">2008-02-14T19:36:52Z</created-at>
-    <id type="integer">1334</id>
-    <invoice-id type="integer">4393</invoice-id>
-    <notes>check</notes>
-    <paid-at type="datetime">2008-02-14T00:00:00Z</paid-at>
-    <recorded-by>Happy Owner</recorded-by>
-    <recorded-by-email>happy@owner.com</recorded-by-email>
-    <updated-at type="datetime">2008-02-14T19:36:52Z</updated-at>
-  </payment>
-</payments>"""
+from payments_service.documents import Document, Resource
+from payments_service.fields import Fields
+from payments_service.http.xml_codec import DECLARATION, to_xml
+from payments_service.invoices.fields import INVOICE as INVOICE_FIELDS
+from payments_service.payments.fields import PAYMENT as PAYMENT_FIELDS
+
+
+def _at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def _row(fields: Fields, **values: Any) -> dict[str, Any]:
+    return dict.fromkeys(fields.columns) | values
+
+
+def _xml(resource: Resource, value: dict[str, Any] | list[dict[str, Any]]) -> str:
+    return to_xml(Document(resource, value)).removeprefix(DECLARATION).removesuffix("\n")
+
+
+PAYMENT = _xml(
+    PAYMENT_FIELDS.v1,
+    _row(
+        PAYMENT_FIELDS,
+        amount=Decimal("52000.0"),
+        created_at=_at("2008-03-13T11:29:18"),
+        id=54664,
+        invoice_id=2393,
+        notes="Finally.",
+        paid_at=_at("2008-02-14T00:00:00"),
+        recorded_by="Happy Owner",
+        recorded_by_email="happy@owner.com",
+        updated_at=_at("2008-03-13T11:29:18"),
+    ),
+)
+
+PAYMENTS = _xml(
+    PAYMENT_FIELDS.v1,
+    [
+        _row(
+            PAYMENT_FIELDS,
+            amount=Decimal("1238.0"),
+            created_at=_at("2008-02-14T19:36:52"),
+            id=1334,
+            invoice_id=4393,
+            notes="check",
+            paid_at=_at("2008-02-14T00:00:00"),
+            recorded_by="Happy Owner",
+            recorded_by_email="happy@owner.com",
+            updated_at=_at("2008-02-14T19:36:52"),
+        )
+    ],
+)
 
 PAYMENT_CREATE = """<payment>
   <!-- required -->
@@ -39,26 +71,25 @@ PAYMENT_CREATE = """<payment>
   <notes>Some optional notes go here</notes>
 </payment>"""
 
-INVOICE = """<invoice>
-  <id type="integer">2393</id>
-  <client-id type="integer">11</client-id>
-  <number>2008-001</number>
-  <currency>USD</currency>
-  <amount type="decimal">60000.0</amount>
-  <due-amount type="decimal">8000.0</due-amount>
-  <state>partial</state>
-  <issued-at type="date">2008-02-06</issued-at>
-  <due-at type="date">2008-03-06</due-at>
-  <subject>Services</subject>
-  <notes>Thanks</notes>
-  <purchase-order nil="true"></purchase-order>
-  <period-start type="date" nil="true"></period-start>
-  <period-end type="date" nil="true"></period-end>
-  <sent-at type="datetime">2008-02-06T10:00:00Z</sent-at>
-  <closed-at type="datetime" nil="true"></closed-at>
-  <created-at type="datetime">2008-02-06T09:58:12Z</created-at>
-  <updated-at type="datetime">2008-03-13T11:29:18Z</updated-at>
-</invoice>"""
+INVOICE_ROW = _row(
+    INVOICE_FIELDS,
+    id=2393,
+    client_id=11,
+    number="2008-001",
+    currency="USD",
+    amount=Decimal("60000.0"),
+    due_amount=Decimal("8000.0"),
+    state="partial",
+    issued_at=_at("2008-02-06T00:00:00").date(),
+    due_at=_at("2008-03-06T00:00:00").date(),
+    subject="Services",
+    notes="Thanks",
+    sent_at=_at("2008-02-06T10:00:00"),
+    created_at=_at("2008-02-06T09:58:12"),
+    updated_at=_at("2008-03-13T11:29:18"),
+)
+INVOICE = _xml(INVOICE_FIELDS.v1, INVOICE_ROW)
+INVOICES = _xml(INVOICE_FIELDS.v1, [INVOICE_ROW])
 
 INVOICE_CREATE = """<invoice>
   <client-id type="integer">11</client-id>
@@ -74,8 +105,6 @@ INVOICE_CREATE = """<invoice>
 ERRORS = """<errors>
   <error code="required" field="amount">amount is required</error>
 </errors>"""
-
-INVOICES = '<invoices type="array">\n  ' + INVOICE.replace("\n", "\n  ") + "\n</invoices>"
 
 # Schema component name -> its XML example.
 EXAMPLES = {

@@ -1,5 +1,5 @@
-"""Each route's OpenAPI description: `operation` for the v1 routes (both media types, from
-wire.py's resources and the pydantic bodies), `json_operation` for JSON-only ones.
+"""Each route's OpenAPI description: `operation` for the v1 routes (both media types, from the
+v1 `Resource`s and the pydantic bodies), `json_operation` for JSON-only ones.
 
 Routers read bodies with `negotiation.read_body` and return ready responses, so FastAPI sees
 neither: these declare them (every status with its error schema, auth, examples). They are
@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 from starlette.responses import Response
 
+from payments_service.documents import Resource
 from payments_service.http.openapi.components import Component, Schema, refer
 from payments_service.http.openapi.resources import (
     component_name,
@@ -28,7 +29,6 @@ from payments_service.http.openapi.responses import (
     headers,
     implied,
 )
-from payments_service.wire import Resource
 
 AUTHENTICATED: list[dict[str, list[str]]] = [{"bearerAuth": []}, {"basicAuth": []}]
 

@@ -1,16 +1,14 @@
-"""Schemas of what the v1 routes render and read: the wire's resources and pydantic bodies.
+"""Schemas of what the v1 routes render and read: their `Resource`s and pydantic bodies.
 
-The response schemas come from the same `Resource` definitions the renderers walk, so the
+The response schemas come from the same `Resource`s the renderers walk, so the
 document and the wire cannot drift.
 """
 
 from pydantic import BaseModel
 
+from payments_service.documents import UTC_DATETIME, Element, Kind, Resource
 from payments_service.http.openapi.components import Component, Schema
 from payments_service.http.openapi.xml_data import REF_PREFIX
-from payments_service.wire import Field, Kind, Resource
-
-UTC_DATETIME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"
 
 KIND_SCHEMAS: dict[Kind, Schema] = {
     Kind.STRING: {"type": "string"},
@@ -26,9 +24,9 @@ def component_name(root: str) -> str:
     return "".join(part.capitalize() for part in root.replace("_", "-").split("-"))
 
 
-def _field_schema(field: Field) -> Schema:
-    schema = {**KIND_SCHEMAS[field.kind], "xml": {"name": field.name}}
-    if field.nullable:
+def _element_schema(element: Element) -> Schema:
+    schema = {**KIND_SCHEMAS[element.kind], "xml": {"name": element.name}}
+    if element.nullable:
         schema["type"] = [schema["type"], "null"]
     return schema
 
@@ -40,9 +38,9 @@ def resource_schema(resource: Resource) -> Component:
         {
             "type": "object",
             "xml": {"name": resource.root},
-            "required": [field.key for field in resource.fields],
+            "required": [element.key for element in resource.elements],
             "additionalProperties": False,
-            "properties": {field.key: _field_schema(field) for field in resource.fields},
+            "properties": {element.key: _element_schema(element) for element in resource.elements},
         },
     )
 
