@@ -54,7 +54,10 @@ for node in "${nodes[@]}"; do
   port[$node]=$(free_port)
   "${as_postgres[@]}" "$pgbin/initdb" -D "$root/$node" -U postgres --auth=trust -E UTF8 \
     --locale=C.UTF-8 --no-sync >/dev/null
-  # A test cluster: no durability needed; logical decoding is what moves shards online.
+  # A test cluster: no durability needed (fsync off); logical decoding is what moves shards
+  # online. synchronous_commit stays on: a move counts the source as caught up at its WAL *write*
+  # position, and an asynchronous commit is acknowledged before its WAL is written, so a payment
+  # committed just before the switch was lost with the old placement (tests/test_citus.py).
   cat >>"$root/$node/postgresql.conf" <<EOF
 port = ${port[$node]}
 listen_addresses = '127.0.0.1'
@@ -62,7 +65,6 @@ unix_socket_directories = '$root'
 shared_preload_libraries = 'citus'
 max_connections = 300
 fsync = off
-synchronous_commit = off
 full_page_writes = off
 wal_level = logical
 max_replication_slots = 10

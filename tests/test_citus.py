@@ -27,6 +27,9 @@ JSON = {"Accept": "application/json"}
 XML = {"Content-Type": "application/xml"}
 STATEMENTS = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")
 PURGE = "DELETE FROM idempotency_keys WHERE expires_at"
+# Statements that span tenants by nature, each on every shard: the token directory learning the
+# ids issued since it last looked (TokenDirectory in http/auth.py; once per worker and new token).
+SPANS_TENANTS = ("SELECT id, substring(token_hash FROM 1 FOR $2) FROM api_tokens WHERE id > $1",)
 
 
 @dataclass
@@ -118,7 +121,9 @@ async def test_every_request_statement_is_a_single_shard_router_query_without_tw
         committed_in_two_phases
     )
     statements = {
-        query: args for query, args in logged.sent if query.lstrip().upper().startswith(STATEMENTS)
+        query: args
+        for query, args in logged.sent
+        if query.lstrip().upper().startswith(STATEMENTS) and not query.startswith(SPANS_TENANTS)
     }
     assert len(statements) > 20
     for query, args in statements.items():

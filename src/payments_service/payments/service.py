@@ -134,13 +134,10 @@ class PaymentBody(Protocol):
     def amount(self) -> Decimal: ...
 
 
-# The columns a request body may write; the others are the invoice's, the caller's and paid_at.
-FROM_BODY = tuple(
-    column
-    for column in repository.WRITTEN
-    if column
-    not in ("account_id", "invoice_id", "amount", "paid_at", "recorded_by", "recorded_by_email")
-)
+# The written columns set here; every other one comes from the request body's field of that
+# name (None when the body has none: v1's has no transaction_id), so none can be dropped.
+SET_HERE = ("account_id", "invoice_id", "amount", "paid_at", "recorded_by", "recorded_by_email")
+FROM_BODY = tuple(column for column in repository.WRITTEN if column not in SET_HERE)
 
 
 async def record_payment(
