@@ -28,7 +28,7 @@ XML = {"Content-Type": "application/xml"}
 STATEMENTS = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")
 PURGE = "DELETE FROM idempotency_keys WHERE expires_at"
 # Statements that span tenants by nature, each on every shard: the token directory learning the
-# ids issued since it last looked (auth.TokenDirectory; once per worker for each new token).
+# ids issued since it last looked (TokenDirectory in http/auth.py; once per worker and new token).
 SPANS_TENANTS = ("SELECT id, substring(token_hash FROM 1 FOR $2) FROM api_tokens WHERE id > $1",)
 
 

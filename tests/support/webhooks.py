@@ -108,7 +108,13 @@ async def in_background(dispatcher: Dispatcher) -> AsyncIterator[None]:
             await running
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], *, within: float = 10.0) -> None:
+# How long a webhook test waits for what it expects: generous, since a wait that holds returns
+# at once, and dispatch rounds on a Citus cluster beside a busy suite take seconds (10 s timed
+# out once in a CI run of make test-citus).
+WAIT_SECONDS = 30.0
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], *, within: float = WAIT_SECONDS) -> None:
     """Poll `check` until it holds; fail after `within` seconds."""
     async with asyncio.timeout(within):
         while True:
@@ -118,7 +124,7 @@ async def eventually(check: Callable[[], Awaitable[bool]], *, within: float = 10
 
 
 async def run_until(
-    dispatcher: Dispatcher, check: Callable[[], Awaitable[bool]], *, within: float = 10.0
+    dispatcher: Dispatcher, check: Callable[[], Awaitable[bool]], *, within: float = WAIT_SECONDS
 ) -> None:
     """Run dispatch rounds (as the background loop does) until `check` holds."""
 

@@ -1,4 +1,6 @@
-"""Accounts, users and tokens, as the CLI and the tests create them."""
+"""Accounts, users and tokens: as the CLI and the tests create them, and as v2 shows them."""
+
+import asyncpg
 
 from payments_service.accounts import repository
 from payments_service.db.pool import Connection
@@ -56,6 +58,14 @@ async def revoke_token(conn: Connection, *, token: str) -> int:
     if not await repository.revoke_token(conn, token_id=token_id):
         raise Unprocessable(f"No live token with id {token_id}", code="not_found")
     return token_id
+
+
+async def get_user(conn: Connection, *, account_id: int, user_id: int) -> asyncpg.Record:
+    return await repository.get_user(conn, account_id=account_id, user_id=user_id)
+
+
+async def get_account(conn: Connection, *, account_id: int) -> asyncpg.Record:
+    return await repository.get_account(conn, account_id=account_id)
 
 
 async def set_account_active(conn: Connection, *, account_id: int, active: bool) -> None:
