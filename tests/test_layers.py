@@ -34,3 +34,17 @@ def test_routers_call_services_never_repositories(path: Path) -> None:
 @pytest.mark.parametrize("path", modules("http"), ids=lambda path: path.name)
 def test_the_shared_http_code_knows_nothing_of_v2(path: Path) -> None:
     assert not {name for name in imports(path) if name.startswith("payments_service.v2")}
+
+
+USE_CASES = [
+    *(f"{package}/{layer}.py" for package in ("accounts", "balances", "events", "invoices",
+      "payments", "webhooks") for layer in ("service", "repository")),
+    "accounts/tokens.py",
+    "domain",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("path", modules(*USE_CASES), ids=lambda path: str(path.parent.name))
+def test_services_repositories_and_the_domain_know_nothing_of_http(path: Path) -> None:
+    surfaces = ("payments_service.http", "payments_service.v1", "payments_service.v2")
+    assert not {name for name in imports(path) if name.startswith(surfaces)}

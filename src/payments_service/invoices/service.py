@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime
 
 import asyncpg
 
+from payments_service.accounts.tokens import Caller
 from payments_service.balances.service import (
     has_live_payments,
     invoice_not_found,
@@ -20,7 +21,6 @@ from payments_service.domain.money import check_amount
 from payments_service.errors import Unprocessable
 from payments_service.events import service as events
 from payments_service.events.catalog import EventType
-from payments_service.http.auth import Caller
 from payments_service.invoices import repository
 from payments_service.invoices.repository import Details
 from payments_service.invoices.repository import Query as Query  # what the list functions take
