@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from payments_service.accounts.tokens import format_token, hash_secret
 from payments_service.config import Settings
-from payments_service.http.auth import TokenDirectory, format_token, hash_secret
+from payments_service.http.auth import TokenDirectory
 from payments_service.invoices.fields import INVOICE
 from payments_service.main import create_app
 from payments_service.payments.fields import PAYMENT

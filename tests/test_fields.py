@@ -62,7 +62,7 @@ def test_a_new_field_line_reaches_the_columns_both_apis_and_their_schemas() -> N
 
 
 def test_v1_order_names_every_v1_element() -> None:
-    with pytest.raises(AssertionError):
+    with pytest.raises(ValueError, match="v1_order must name each of"):
         Fields(
             root="thing",
             plural="things",

@@ -1,6 +1,6 @@
 """Errors that carry their HTTP status and a stable machine-readable code.
 
-Plain Python on purpose: the domain raises them, one handler in `main.py` renders them.
+Plain Python on purpose: the domain raises them, one handler in `http/errors.py` renders them.
 """
 
 from dataclasses import dataclass

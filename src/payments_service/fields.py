@@ -171,7 +171,8 @@ class Fields:
         elements = {field.name: e for field in fields if (e := field.element()) is not None}
         if v1_order is None:
             v1_order = tuple(sorted(elements, key=lambda name: elements[name].name))
-        assert sorted(v1_order) == sorted(elements), f"{root}: v1_order must list {elements}"
+        if sorted(v1_order) != sorted(elements):  # at import: a new v1 field has no place yet
+            raise ValueError(f"{root}: v1_order must name each of {sorted(elements)} once")
         self.v1 = Resource(root, plural, tuple(elements[name] for name in v1_order))
         self.v2_keys: tuple[tuple[str, V2], ...] = tuple(
             (key, field.v2_value()) for field in fields if (key := field.v2_key()) is not None

@@ -1,4 +1,5 @@
-"""The app factory: routers, the error handlers, and the database pool's lifetime."""
+"""The app factory: assembles the routers, error handling, OpenAPI document, middleware and the
+database pool's lifetime."""
 
 import asyncio
 import contextlib
@@ -7,26 +8,19 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
-from starlette.exceptions import HTTPException
-from starlette.responses import Response
-from starlette.routing import Match
 
 from payments_service import __version__
 from payments_service.config import Settings, get_settings
 from payments_service.db.pool import connect_with_backoff, create_pool, database_url
-from payments_service.errors import Problem, ServiceError
-from payments_service.http import openapi
+from payments_service.http import errors, openapi
 from payments_service.http.auth import TokenCache, TokenDirectory
 from payments_service.http.body_limit import BodyLimitMiddleware
-from payments_service.http.negotiation import error_response
 from payments_service.http.pages import ASSETS
 from payments_service.http.pages import router as pages_router
 from payments_service.http.rate_limit import FailedAuthLimit
 from payments_service.http.trailing_slash import TrailingSlashMiddleware
-from payments_service.http.validation import problem_of
 from payments_service.idempotency.service import purge_expired_keys
 from payments_service.observability import logs
 from payments_service.observability.health import router as health_router
@@ -36,45 +30,24 @@ from payments_service.v1.events import router as events_router
 from payments_service.v1.invoices import router as invoices_router
 from payments_service.v1.payments import routes as payment_routes
 from payments_service.v1.webhooks import router as webhooks_router
-from payments_service.v2.router import router as v2_router
+from payments_service.v2 import errors as v2_errors
+from payments_service.v2.router import ROUTERS as v2_routers
 from payments_service.webhooks.dispatcher import dispatch
 from payments_service.webhooks.policy import WebhookPolicy
 
 logger = logging.getLogger("payments_service")
 
-
-async def _service_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, ServiceError)
-    return error_response(request, exc.status_code, exc.problems, exc.headers)
-
-
-async def _validation_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, RequestValidationError)
-    errors = exc.errors()
-    if any(error["loc"][0] == "path" for error in errors):
-        return error_response(request, 404, [Problem("not_found", "Not found")])
-    return error_response(request, 422, [problem_of(error, skip=1) for error in errors])
-
-
-def _allowed_methods(request: Request) -> str:
-    """Every method some route serves at this path (Starlette's 405 names only one route's)."""
-    routes = request.app.router.routes
-    return ", ".join(
-        method
-        for method in ("DELETE", "GET", "PATCH", "POST", "PUT")
-        if any(
-            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
-        )
-    )
-
-
-async def _http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
-    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-    headers = dict(exc.headers or {})
-    if exc.status_code == 405:
-        headers["Allow"] = _allowed_methods(request)
-    return error_response(request, exc.status_code, [Problem(code, str(exc.detail))], headers)
+# Matched in this order, after the payment routes (no path of one router matches another's, so
+# the order changes nothing else).
+ROUTERS = (
+    health_router,
+    observability_router,
+    invoices_router,
+    *v2_routers,
+    events_router,
+    webhooks_router,
+    pages_router,
+)
 
 
 async def _keep_up(app: FastAPI, url: str, settings: Settings) -> None:
@@ -139,22 +112,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.auth_failure_limit, settings.auth_failure_window_seconds
     )
     app.state.webhook_policy = WebhookPolicy.of(settings)
-    # Matched in this order: the hot payment routes first, even before FastAPI's /openapi.json
-    # and /docs (no path of one router matches another's, so the order changes nothing else).
+    # The hot payment routes are matched first, even before FastAPI's /openapi.json and /docs.
     # They are plain Starlette routes (http/plain_route.py): no FastAPI dependency runs for
     # them, the app's included.
     app.router.routes[:0] = payment_routes
-    app.include_router(health_router)
-    app.include_router(observability_router)
-    app.include_router(invoices_router)
-    app.include_router(v2_router)
-    app.include_router(events_router)
-    app.include_router(webhooks_router)
-    app.include_router(pages_router)
-    app.add_exception_handler(ServiceError, _service_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(HTTPException, _http_error)
-    openapi.install(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    errors.install(app)
+    v2_errors.install(app)  # /v2 answers errors in Harvest v2's shape
+    openapi.install(
+        app, [*payment_routes, *(route for router in ROUTERS for route in router.routes)]
+    )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(ObservabilityMiddleware)  # sees every response
     app.add_middleware(TrailingSlashMiddleware)  # outermost: all of the app sees one path

@@ -9,7 +9,7 @@ import asyncpg
 import httpx
 import pytest
 
-from payments_service.http.auth import Caller
+from payments_service.accounts.tokens import Caller
 from payments_service.payments import service as payments
 from payments_service.payments.schemas import PaymentCreate
 from tests.support.api import create_invoice, paid, payment_xml, v2_headers

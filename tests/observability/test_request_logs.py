@@ -10,7 +10,7 @@ import httpx
 import pytest
 import structlog
 
-from payments_service.http.auth import parse_token
+from payments_service.accounts.tokens import parse_token
 from tests.support.api import create_invoice, payment_xml
 from tests.support.auth import Account
 

@@ -1,11 +1,14 @@
 """v2 Invoices and Invoice Messages: v2 field names and states over the same invoices."""
 
 from datetime import UTC, datetime
+from typing import get_args
 
 import asyncpg
 import httpx
 import pytest
 
+from payments_service.domain.messages import MESSAGES
+from payments_service.v2.invoices import MessageCreate
 from tests.support.api import create_invoice, v2_headers, v2_post
 from tests.support.auth import Account
 from tests.support.database import snapshot
@@ -72,6 +75,11 @@ async def test_message_events_change_the_state_like_v1_messages(
         owner.email,
     )
     assert (await show(client, owner, invoice_id)).json()["state"] == state
+
+
+def test_the_event_types_v2_documents_are_those_of_the_message_table() -> None:
+    documented = get_args(MessageCreate.model_fields["event_type"].annotation)
+    assert sorted(documented) == sorted(message.event_type for message in MESSAGES)
 
 
 async def test_send_then_close_then_re_open(client: httpx.AsyncClient, owner: Account) -> None:

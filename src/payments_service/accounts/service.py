@@ -1,9 +1,10 @@
-"""Accounts, users and tokens, as the CLI and the tests create them."""
+"""Accounts, users and tokens: as the CLI and the tests create them, and as v2 shows them."""
 
-from payments_service.accounts import repository
+import asyncpg
+
+from payments_service.accounts import repository, tokens
 from payments_service.db.pool import Connection
 from payments_service.errors import NotFound, Unprocessable
-from payments_service.http import auth
 
 
 async def create_account(conn: Connection, *, name: str, invoices_enabled: bool = True) -> int:
@@ -16,7 +17,7 @@ async def find_account(conn: Connection, *, account: str) -> int:
     """The id of the account `account` names: its id, as `create-account` prints it, or its
     name. Unknown: NotFound (never a new account)."""
     found = None
-    if account.isdigit() and len(account) <= auth.MAX_ID_DIGITS:
+    if account.isdigit() and len(account) <= tokens.MAX_ID_DIGITS:
         found = await repository.find_account_by_id(conn, account_id=int(account))
     found = found or await repository.find_account(conn, name=account)
     if found is None:
@@ -40,22 +41,30 @@ async def create_token(
                 conn, account_id=account_id, name=name or email.split("@")[0], email=email
             )
         )
-        secret = auth.new_secret()
+        secret = tokens.new_secret()
         token_id = await repository.insert_token(
-            conn, account_id=account_id, user_id=user_id, token_hash=auth.hash_secret(secret)
+            conn, account_id=account_id, user_id=user_id, token_hash=tokens.hash_secret(secret)
         )
-    return auth.format_token(account_id, token_id, secret)
+    return tokens.format_token(account_id, token_id, secret)
 
 
 async def revoke_token(conn: Connection, *, token: str) -> int:
     """Revoke a token given whole (its secret must match) or by its id; returns the id."""
-    if token.isdigit() and len(token) <= auth.MAX_ID_DIGITS:
+    if token.isdigit() and len(token) <= tokens.MAX_ID_DIGITS:
         token_id = int(token)
     else:
-        token_id = (await auth.find_live_token(conn, token))["token_id"]
+        token_id = (await tokens.find_live_token(conn, token))["token_id"]
     if not await repository.revoke_token(conn, token_id=token_id):
         raise Unprocessable(f"No live token with id {token_id}", code="not_found")
     return token_id
+
+
+async def get_user(conn: Connection, *, account_id: int, user_id: int) -> asyncpg.Record:
+    return await repository.get_user(conn, account_id=account_id, user_id=user_id)
+
+
+async def get_account(conn: Connection, *, account_id: int) -> asyncpg.Record:
+    return await repository.get_account(conn, account_id=account_id)
 
 
 async def set_account_active(conn: Connection, *, account_id: int, active: bool) -> None:

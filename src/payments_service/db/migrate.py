@@ -1,4 +1,5 @@
-"""Applying the Alembic migrations from code (the CLI, the tests and the container use this).
+"""Applying the Alembic migrations from code (the CLI, the tests and the container use this),
+and the revisions the database is at and the code expects (the readiness probe).
 
 Alembic is imported on use: it takes seconds to import on a busy machine, and serving workers
 only need it for the readiness probe.
@@ -8,6 +9,10 @@ import asyncio
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import asyncpg
+
+from payments_service.db.pool import Connection
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -33,6 +38,15 @@ def migrate(url: str) -> None:
 
 async def migrate_async(url: str) -> None:
     await asyncio.to_thread(migrate, url)
+
+
+async def current_revision(conn: Connection) -> str | None:
+    """The revision the database is at; None if it was never migrated."""
+    try:
+        revision: str | None = await conn.fetchval("SELECT max(version_num) FROM alembic_version")
+    except asyncpg.UndefinedTableError:
+        return None
+    return revision
 
 
 @lru_cache

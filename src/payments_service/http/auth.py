@@ -1,64 +1,24 @@
-"""Who is calling: a Bearer token, or HTTP Basic `email:token` as Harvest v1 clients send it.
-
-Tokens look like `ps_<account id>_<token id>_<secret>`; only a SHA-256 of the secret is stored,
-found by its ids and compared in constant time.
-"""
+"""Who is calling: a Bearer token, or HTTP Basic `email:token` as Harvest v1 clients send it
+(the tokens themselves are accounts/tokens.py's), refused from memory where possible."""
 
 import asyncio
 import base64
 import binascii
-import hashlib
 import hmac
-import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
 from typing import Annotated
 
 import asyncpg
 from fastapi import Depends, Request
 
 from payments_service.accounts import repository
+from payments_service.accounts.tokens import Caller, hash_secret, parse_token
 from payments_service.db.pool import Connection, Held, pooled, request_connection
 from payments_service.errors import Forbidden, Unauthorized
 from payments_service.http import rate_limit
-
-PREFIX = "ps"
-MAX_ID_DIGITS = 18  # stays inside a bigint
-
-
-@dataclass(frozen=True)
-class Caller:
-    account_id: int
-    user_id: int
-    name: str
-    email: str
-
-
-def new_secret() -> str:
-    return secrets.token_urlsafe(32)
-
-
-def hash_secret(secret: str) -> bytes:
-    return hashlib.sha256(secret.encode()).digest()
-
-
-def format_token(account_id: int, token_id: int, secret: str) -> str:
-    return f"{PREFIX}_{account_id}_{token_id}_{secret}"
-
-
-def parse_token(token: str) -> tuple[int, int, str]:
-    """(account id, token id, secret) of a `ps_<account>_<id>_<secret>` token."""
-    parts = token.split("_", 3)
-    if len(parts) != 4 or parts[0] != PREFIX:
-        raise Unauthorized("Invalid token")
-    account, token_id, secret = parts[1], parts[2], parts[3]
-    for part in (account, token_id):
-        if not (part.isascii() and part.isdigit()) or len(part) > MAX_ID_DIGITS:
-            raise Unauthorized("Invalid token")
-    return int(account), int(token_id), secret
 
 
 class TokenCache:
@@ -127,16 +87,6 @@ class TokenDirectory:
             for found_id, prefix in rows:
                 self._prefixes.extend(bytes(found_id * self.PREFIX - len(self._prefixes)))
                 self._prefixes[-self.PREFIX :] = prefix
-
-
-async def find_live_token(conn: Connection, token: str) -> asyncpg.Record:
-    """The token's row (with its user and account) if it exists, is not revoked and the secret
-    matches; the hashes are compared in constant time."""
-    account_id, token_id, secret = parse_token(token)
-    row = await repository.find_token(conn, account_id=account_id, token_id=token_id)
-    if row is None or not hmac.compare_digest(row["token_hash"], hash_secret(secret)):
-        raise Unauthorized("Invalid token")
-    return row
 
 
 async def _verified(request: Request, token: str) -> asyncpg.Record:

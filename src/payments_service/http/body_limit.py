@@ -4,7 +4,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from payments_service.errors import PayloadTooLarge
-from payments_service.http.negotiation import error_response
+from payments_service.http.errors import error_response
 
 
 class BodyLimitMiddleware:

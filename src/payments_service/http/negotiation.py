@@ -8,10 +8,9 @@ from fastapi import Depends, Request
 from starlette.responses import Response, StreamingResponse
 
 from payments_service.documents import Document, Errors, Resource, Row
-from payments_service.errors import NotAcceptable, Problem, UnsupportedMediaType
+from payments_service.errors import NotAcceptable, UnsupportedMediaType
 from payments_service.http.json_codec import JsonResponse, parse_json, stream_json
 from payments_service.http.xml_codec import XmlResponse, parse_xml, stream_xml
-from payments_service.v2 import errors as v2_errors
 
 
 class Format(StrEnum):
@@ -90,20 +89,6 @@ def respond_streamed(
             stream_xml(resource, first, more), media_type=XmlResponse.media_type
         )
     return StreamingResponse(stream_json(resource, first, more), media_type=JsonResponse.media_type)
-
-
-def error_response(
-    request: Request,
-    status_code: int,
-    problems: list[Problem],
-    headers: dict[str, str] | None = None,
-) -> Response:
-    """Errors in the format the caller asked for (XML when it asked for neither); v2's own
-    JSON shape for everything under /v2."""
-    if v2_errors.is_v2(request):
-        return v2_errors.error_response(status_code, problems, headers)
-    fmt = negotiate(request.headers.get("accept")) or Format.XML
-    return respond(fmt, Errors(problems), status_code, headers)
 
 
 async def read_body(request: Request, resource: Resource) -> dict[str, Any]:

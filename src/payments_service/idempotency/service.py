@@ -21,9 +21,10 @@ from fastapi import Depends, Header, Request
 from pydantic import TypeAdapter
 from starlette.responses import Response
 
+from payments_service.accounts.tokens import Caller
 from payments_service.db.pool import Connection, TransactionDep, is_unavailable
 from payments_service.errors import Conflict, Unprocessable
-from payments_service.http.auth import Caller, CallerDep
+from payments_service.http.auth import CallerDep
 from payments_service.http.validation import parameter
 from payments_service.idempotency import repository
 

@@ -1,11 +1,11 @@
 """Invoice use cases. Balance changes lock the invoice row and go through `ledger`."""
 
-from collections.abc import Callable
 from dataclasses import fields, replace
 from datetime import UTC, date, datetime
 
 import asyncpg
 
+from payments_service.accounts.tokens import Caller
 from payments_service.balances.service import (
     has_live_payments,
     invoice_not_found,
@@ -16,13 +16,14 @@ from payments_service.balances.service import (
 from payments_service.db.pool import Connection
 from payments_service.domain import ledger
 from payments_service.domain.ledger import InvoiceState
+from payments_service.domain.messages import Change
 from payments_service.domain.money import check_amount
 from payments_service.errors import Unprocessable
 from payments_service.events import service as events
 from payments_service.events.catalog import EventType
-from payments_service.http.auth import Caller
 from payments_service.invoices import repository
-from payments_service.invoices.repository import Details, Query
+from payments_service.invoices.repository import Details
+from payments_service.invoices.repository import Query as Query  # what the list functions take
 from payments_service.invoices.schemas import InvoiceCreate, InvoiceFilters, InvoiceUpdate
 
 PAGE_SIZE = 50
@@ -152,7 +153,7 @@ async def change_state(
     *,
     account_id: int,
     invoice_id: int,
-    change: Callable[[ledger.Ledger, datetime], ledger.Ledger],
+    change: Change,
 ) -> asyncpg.Record:
     """Apply one of the invoice message transitions (mark as sent, closed, ...)."""
     row = await lock_invoice(conn, account_id=account_id, invoice_id=invoice_id)

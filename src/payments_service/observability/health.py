@@ -6,15 +6,15 @@ import asyncpg
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse
 
-from payments_service.db.migrate import head_revision
+from payments_service.db.migrate import current_revision, head_revision
 from payments_service.db.pool import is_unavailable
 from payments_service.errors import ServiceUnavailable
-from payments_service.http.openapi import json_operation, register
+from payments_service.http.openapi import Component, json_operation
 
 router = APIRouter(tags=["health"])
 
 
-STATUS = register(
+STATUS = Component(
     "Status",
     {
         "type": "object",
@@ -47,9 +47,7 @@ async def readyz(request: Request) -> JSONResponse:
         raise ServiceUnavailable("Not connected to the database yet", retry_after=2)
     try:
         async with pool.acquire(timeout=request.app.state.settings.db_pool_timeout) as conn:
-            version = await conn.fetchval("SELECT max(version_num) FROM alembic_version")
-    except asyncpg.UndefinedTableError:
-        version = None  # never migrated
+            version = await current_revision(conn)
     except Exception as exc:
         if is_unavailable(exc):
             raise ServiceUnavailable("The database is not reachable", retry_after=2) from exc

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from payments_service.errors import Problem
-from payments_service.http.negotiation import error_response
+from payments_service.http.errors import error_response
 from payments_service.observability.metrics import LATENCY, REQUESTS
 
 HEADER = b"x-request-id"

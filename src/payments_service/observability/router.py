@@ -11,7 +11,7 @@ from payments_service.db.pool import is_unavailable
 from payments_service.errors import NotFound, Unauthorized
 from payments_service.http.openapi import json_operation
 from payments_service.observability import metrics
-from payments_service.webhooks import repository as webhooks
+from payments_service.webhooks import service as webhooks
 
 router = APIRouter(tags=["operations"])
 

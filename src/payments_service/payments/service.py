@@ -10,6 +10,7 @@ from typing import Protocol
 
 import asyncpg
 
+from payments_service.accounts.tokens import Caller
 from payments_service.balances.service import (
     invoice_not_found,
     ledger_of,
@@ -22,7 +23,6 @@ from payments_service.domain import ledger
 from payments_service.domain.money import check_amount
 from payments_service.errors import NotFound, Unprocessable
 from payments_service.events.catalog import EventType
-from payments_service.http.auth import Caller
 from payments_service.observability import metrics
 from payments_service.payments import repository
 

@@ -1,6 +1,5 @@
 """Invoice endpoints (Harvest v1 Invoices and Invoice Messages). Thin: parse, call, render."""
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -9,7 +8,7 @@ from starlette.responses import Response
 
 from payments_service.db.pool import ConnectionDep, TransactionDep
 from payments_service.documents import Document
-from payments_service.domain import ledger
+from payments_service.domain.messages import MESSAGES, Message
 from payments_service.http.auth import CallerDep
 from payments_service.http.negotiation import FormatDep, read_body, respond
 from payments_service.http.openapi import operation
@@ -101,15 +100,16 @@ async def delete_invoice(
     return Response(status_code=200)
 
 
-def _message(action: str, change: Callable[[ledger.Ledger, datetime], ledger.Ledger]) -> None:
+def _message(message: Message) -> None:
     async def endpoint(
         invoice_id: InvoiceId, caller: CallerDep, conn: TransactionDep, fmt: FormatDep
     ) -> Response:
         row = await service.change_state(
-            conn, account_id=caller.account_id, invoice_id=invoice_id, change=change
+            conn, account_id=caller.account_id, invoice_id=invoice_id, change=message.change
         )
         return respond(fmt, Document(INVOICE.v1, row))
 
+    action = message.action
     words = "".join(word.capitalize() for word in action.split("_"))
     router.add_api_route(
         f"/invoices/{{invoice_id}}/messages/{action}",
@@ -121,7 +121,5 @@ def _message(action: str, change: Callable[[ledger.Ledger, datetime], ledger.Led
     )
 
 
-_message("mark_as_sent", ledger.mark_as_sent)
-_message("mark_as_closed", ledger.mark_as_closed)
-_message("re_open", lambda current, _at: ledger.re_open(current))
-_message("mark_as_draft", lambda current, _at: ledger.mark_as_draft(current))
+for message in MESSAGES:
+    _message(message)

@@ -8,9 +8,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from payments_service.accounts.tokens import Caller
 from payments_service.db.pool import Held
 from payments_service.errors import BadRequest, Forbidden
-from payments_service.http.auth import Caller, authenticate
+from payments_service.http.auth import authenticate
 
 
 async def token_caller(request: Request, _: Held) -> Caller:

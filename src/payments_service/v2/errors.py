@@ -3,12 +3,12 @@
 from typing import Any
 
 import orjson
-from fastapi import Request
+from fastapi import FastAPI
 from starlette.responses import Response
 
 from payments_service.errors import Problem, RateLimited
-
-PREFIX = "/v2"
+from payments_service.http import errors
+from payments_service.v2 import PREFIX
 
 
 class V2Response(Response):
@@ -18,11 +18,6 @@ class V2Response(Response):
 
     def render(self, content: Any) -> bytes:
         return b"" if content is None else orjson.dumps(content)
-
-
-def is_v2(request: Request) -> bool:
-    path = request.url.path
-    return path == PREFIX or path.startswith(PREFIX + "/")
 
 
 def error_response(
@@ -38,3 +33,8 @@ def error_response(
         "errors": [{"code": p.code, "field": p.field, "message": p.message} for p in problems],
     }
     return V2Response(body, status_code=status_code, headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    """Every error under /v2 in this shape, whoever raises it (a route, the router, middleware)."""
+    errors.render_under(app, PREFIX, error_response)

@@ -1,7 +1,5 @@
 """v2 Invoices (show) and Invoice Messages (the state changes), over the shared services."""
 
-from collections.abc import Callable
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -9,32 +7,24 @@ from pydantic import BaseModel, ConfigDict
 from starlette.responses import Response
 
 from payments_service.db.pool import ConnectionDep, TransactionDep
-from payments_service.domain import ledger
 from payments_service.domain.ledger import InvoiceState
+from payments_service.domain.messages import MESSAGES
 from payments_service.fields import timestamp
 from payments_service.http.paths import InvoiceId
 from payments_service.http.validation import Date, validate
 from payments_service.idempotency.service import idempotent
 from payments_service.invoices import service
-from payments_service.invoices.repository import Query as InvoiceQuery
-from payments_service.v2 import objects
+from payments_service.v2 import PREFIX, objects
 from payments_service.v2.auth import V2CallerDep
 from payments_service.v2.errors import V2Response
 from payments_service.v2.openapi import INVOICE, INVOICES, MESSAGE, v2_operation
 from payments_service.v2.pagination import envelope
 from payments_service.v2.schemas import PageNumber, PerPage, UpdatedSince, read_json
 
-router = APIRouter(tags=["v2"])
+router = APIRouter(prefix=PREFIX, tags=["v2"])
 
-Change = Callable[[ledger.Ledger, datetime], ledger.Ledger]
-
-# Harvest v2's message event types that change an invoice's state, and our transitions.
-EVENTS: dict[str, Change] = {
-    "send": ledger.mark_as_sent,
-    "close": ledger.mark_as_closed,
-    "re-open": lambda current, _at: ledger.re_open(current),
-    "draft": lambda current, _at: ledger.mark_as_draft(current),
-}
+# Harvest v2's message event types that change an invoice's state.
+CHANGES = {message.event_type: message.change for message in MESSAGES}
 
 
 class MessageCreate(BaseModel):
@@ -74,7 +64,7 @@ async def list_invoices(
     per_page: PerPage = 2000,
 ) -> Response:
     """Newest issued first. Invoices here belong to no project: a `project_id` finds none."""
-    query = InvoiceQuery(
+    query = service.Query(
         states=STATE_FILTERS[state] if state else None,
         client_id=client_id,
         issued_from=issued_from,
@@ -119,7 +109,7 @@ async def create_message(
 ) -> Response:
     data = validate(MessageCreate, await read_json(request))
     row = await service.change_state(
-        conn, account_id=caller.account_id, invoice_id=invoice_id, change=EVENTS[data.event_type]
+        conn, account_id=caller.account_id, invoice_id=invoice_id, change=CHANGES[data.event_type]
     )
     return V2Response(_message(data.event_type, caller.name, caller.email, row), status_code=201)
 

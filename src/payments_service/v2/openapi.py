@@ -20,21 +20,20 @@ from payments_service.fields import (
     nullable,
     obj,
 )
-from payments_service.http.openapi import json_operation, register
-from payments_service.http.openapi.xml_data import REF_PREFIX
+from payments_service.http.openapi import Component, json_operation
+from payments_service.http.openapi.responses import ERROR
 from payments_service.invoices.fields import INVOICE as INVOICE_FIELDS
 from payments_service.payments.fields import PAYMENT as PAYMENT_FIELDS
 
-ERROR = {"$ref": REF_PREFIX + "Error"}  # v1's, so a problem has one shape in both APIs
-V2_ERROR = register(
+V2_ERROR = Component(
     "V2Error",
     obj(
         code=INTEGER,
         message=TEXT,
-        errors=array({"$ref": REF_PREFIX + "Error"}),
+        errors={"type": "array", "items": ERROR},  # v1's, so a problem has one shape in both APIs
     ),
 )
-USER = register(
+USER = Component(
     "V2User",
     obj(
         id=INTEGER,
@@ -56,7 +55,7 @@ USER = register(
         updated_at=TIMESTAMP,
     ),
 )
-COMPANY = register(
+COMPANY = Component(
     "V2Company",
     obj(
         base_uri={"type": "string", "format": "uri"},
@@ -82,20 +81,20 @@ COMPANY = register(
         team_feature=BOOLEAN,
     ),
 )
-ACCOUNTS = register(
+ACCOUNTS = Component(
     "V2Accounts",
     obj(
         user=obj(id=INTEGER, first_name=TEXT, last_name=TEXT, email=TEXT),
         accounts=array(obj(id=INTEGER, name=TEXT, product=TEXT)),
     ),
 )
-PAYMENT = register("V2InvoicePayment", PAYMENT_FIELDS.v2_schema)
+PAYMENT = Component("V2InvoicePayment", PAYMENT_FIELDS.v2_schema)
 
 
-def envelope(key: str, item: Schema) -> Schema:
+def envelope(key: str, item: Component) -> Schema:
     """v2's list envelope around `key`'s items."""
     return obj(
-        **{key: array(item)},
+        **{key: {"type": "array", "items": item}},
         per_page=INTEGER,
         total_pages=INTEGER,
         total_entries=INTEGER,
@@ -106,10 +105,10 @@ def envelope(key: str, item: Schema) -> Schema:
     )
 
 
-PAYMENTS = register("V2InvoicePayments", envelope("invoice_payments", PAYMENT))
-INVOICE = register("V2Invoice", INVOICE_FIELDS.v2_schema)
-INVOICES = register("V2Invoices", envelope("invoices", INVOICE))
-MESSAGE = register(
+PAYMENTS = Component("V2InvoicePayments", envelope("invoice_payments", PAYMENT))
+INVOICE = Component("V2Invoice", INVOICE_FIELDS.v2_schema)
+INVOICES = Component("V2Invoices", envelope("invoices", INVOICE))
+MESSAGE = Component(
     "V2InvoiceMessage",
     obj(
         id=nullable(INTEGER),
@@ -152,7 +151,7 @@ ACCOUNT_HEADER = {
 
 def v2_operation(
     *,
-    response: Schema | None = None,
+    response: Component | None = None,
     status: int = 200,
     body: type[BaseModel] | None = None,
     errors: Iterable[int] = (),

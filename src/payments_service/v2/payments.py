@@ -10,7 +10,7 @@ from payments_service.http.paths import InvoiceId, PaymentId
 from payments_service.http.validation import validate
 from payments_service.idempotency.service import idempotent
 from payments_service.payments import service
-from payments_service.v2 import objects
+from payments_service.v2 import PREFIX, objects
 from payments_service.v2.auth import V2CallerDep
 from payments_service.v2.errors import V2Response
 from payments_service.v2.openapi import PAYMENT, PAYMENTS, v2_operation
@@ -23,7 +23,7 @@ from payments_service.v2.schemas import (
     read_json,
 )
 
-router = APIRouter(tags=["v2"])
+router = APIRouter(prefix=PREFIX, tags=["v2"])
 
 
 @router.get(

@@ -1,11 +1,5 @@
-"""Every /v2 route."""
-
-from fastapi import APIRouter
+"""Every /v2 route, by resource."""
 
 from payments_service.v2 import accounts, invoices, payments
-from payments_service.v2.errors import PREFIX
 
-router = APIRouter(prefix=PREFIX)
-router.include_router(accounts.router)
-router.include_router(payments.router)
-router.include_router(invoices.router)
+ROUTERS = (accounts.router, payments.router, invoices.router)

@@ -92,3 +92,8 @@ async def rotate_secret(
     ):
         raise NotFound(f"No webhook {subscription_id}")
     return await _with_secret(conn, account_id, subscription_id, secret)
+
+
+async def oldest_pending_age(conn: Connection) -> float:
+    """Seconds the deliveries due first have waited (the outbox lag); 0 when nothing is owed."""
+    return await repository.oldest_pending_age(conn)
