@@ -2,6 +2,7 @@
 balance it stores, and the payments that decide it. Every statement names the account."""
 
 from collections.abc import AsyncIterator
+from dataclasses import asdict
 from datetime import datetime
 
 import asyncpg
@@ -40,6 +41,11 @@ HAS_LIVE_PAYMENTS = statement("""
 """)
 
 
+def stored(ledger: Ledger) -> dict[str, object]:
+    """The invoice columns a balance is stored in, by name (its state derived once here)."""
+    return asdict(ledger) | {"state": ledger.state.value}
+
+
 async def lock(conn: Connection, *, account_id: int, invoice_id: int) -> asyncpg.Record | None:
     """The invoice row, locked until the transaction ends: every balance change starts here."""
     return await conn.fetchrow(*LOCK.bind(account_id=account_id, invoice_id=invoice_id))
@@ -59,11 +65,7 @@ async def save(
         *SAVE.bind(
             account_id=account_id,
             invoice_id=invoice_id,
-            amount=ledger.amount,
-            due_amount=ledger.due_amount,
-            state=ledger.state.value,
-            sent_at=ledger.sent_at,
-            closed_at=ledger.closed_at,
+            **stored(ledger),
             became_paid=became_paid,
         )
     )

@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 import asyncpg
 
+from payments_service.balances.repository import stored
 from payments_service.db.pool import Connection
 from payments_service.db.statement import placeholders, statement
 from payments_service.domain.ledger import Ledger
@@ -127,11 +128,7 @@ async def insert(
         *INSERT.bind(
             account_id=account_id,
             **asdict(details),
-            amount=ledger.amount,
-            due_amount=ledger.due_amount,
-            state=ledger.state.value,
-            sent_at=ledger.sent_at,
-            closed_at=ledger.closed_at,
+            **stored(ledger),
             paid_at=None,
             created_by_id=created_by_id,
             created_by=created_by,
