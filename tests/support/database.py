@@ -125,10 +125,10 @@ async def reset_statement(db: asyncpg.Pool) -> str:
     )
     names = ", ".join(f'"{table}"' for table in ordered)
     deletes = "".join(f'DELETE FROM "{table}";\n' for table in ordered)
-    restarts = ", ".join(f"setval('{sequence}', 1, false)" for sequence in sequences)
+    restarts = "".join(f"SELECT setval('{sequence}', 1, false);\n" for sequence in sequences)
     # Citus refuses a reference table's DELETE after parallel ones on the tables referencing it.
     sequential = "SET LOCAL citus.multi_shard_modify_mode TO 'sequential';\n" if CITUS else ""
-    return f"{sequential}LOCK TABLE {names} IN SHARE MODE;\n{deletes}SELECT {restarts};"
+    return f"{sequential}LOCK TABLE {names} IN SHARE MODE;\n{deletes}{restarts}"
 
 
 async def empty_all(db: asyncpg.Pool, statement: str) -> None:
