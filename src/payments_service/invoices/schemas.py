@@ -22,12 +22,13 @@ from pydantic import (
 from payments_service.domain.money import CURRENCIES, is_currency
 from payments_service.http.validation import (
     YEAR_PATTERN,
-    Date,
     NonNegativeAmount,
     Text,
     UtcDateTime,
+    body,
     in_range,
 )
+from payments_service.invoices.fields import INVOICE
 
 MAX_BIGINT = 2**63 - 1
 
@@ -66,28 +67,25 @@ CompactDate = Annotated[
 ]
 
 
-class _InvoiceFields(BaseModel):
-    """The fields that may be left out on create and on update."""
+class InvoiceBody(BaseModel):
+    """Both bodies: first the fields the declaration says clients write (each may be left out
+    on create and on update: `issued_at`, `due_at`, `subject`...), then their own."""
 
     model_config = ConfigDict(extra="ignore", use_enum_values=True)
 
-    issued_at: Date | None = None
-    due_at: Date | None = None
-    subject: Text | None = None
-    notes: Text | None = None
-    purchase_order: Text | None = None
-    period_start: Date | None = None
-    period_end: Date | None = None
 
-
-class InvoiceCreate(_InvoiceFields):
+class InvoiceCreateFields(InvoiceBody):
     client_id: ClientId
     number: Number
     currency: Currency
     amount: NonNegativeAmount
 
 
-class InvoiceUpdate(_InvoiceFields):
+# The declaration's fields clients write whose column may not be null (`issued_at`, `due_at`).
+NOT_NIL = tuple(field.name for field in INVOICE.table if field.write and not field.nullable)
+
+
+class InvoiceUpdateFields(InvoiceBody):
     """A partial update: only the fields sent change."""
 
     client_id: ClientId | None = None
@@ -96,7 +94,7 @@ class InvoiceUpdate(_InvoiceFields):
     amount: NonNegativeAmount | None = None
 
     @field_validator(
-        "client_id", "number", "currency", "amount", "issued_at", "due_at", mode="before"
+        "client_id", "number", "currency", "amount", *NOT_NIL, mode="before", check_fields=False
     )
     @classmethod
     def _not_nil(cls, value: Any) -> Any:
@@ -104,6 +102,10 @@ class InvoiceUpdate(_InvoiceFields):
         if value is None:
             raise ValueError("may not be nil")
         return value
+
+
+InvoiceCreate = body("InvoiceCreate", INVOICE, "v1", InvoiceBody, InvoiceCreateFields)
+InvoiceUpdate = body("InvoiceUpdate", INVOICE, "v1", InvoiceBody, InvoiceUpdateFields)
 
 
 Status = Literal["open", "partial", "draft", "paid", "closed", "unpaid", "pastdue"]
