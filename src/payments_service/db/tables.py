@@ -141,14 +141,14 @@ def _table(name: str, table: str, fields: Fields, *args: SchemaItem) -> type[SQL
     """A SQLModel table class with a column for each of the declared fields (`fields.py`)."""
     columns = {field.name: _column(field) for field in fields.table}
 
-    def body(namespace: dict[str, Any]) -> None:
+    def fill(namespace: dict[str, Any]) -> None:
         namespace["__module__"] = __name__
         namespace["__tablename__"] = table
         namespace["__table_args__"] = args
         namespace["__annotations__"] = {key: annotation for key, (annotation, _) in columns.items()}
         namespace.update({key: default for key, (_, default) in columns.items()})
 
-    return types.new_class(name, (SQLModel,), {"table": True}, body)
+    return types.new_class(name, (SQLModel,), {"table": True}, fill)
 
 
 Invoice = _table(
