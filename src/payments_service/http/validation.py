@@ -140,12 +140,15 @@ def body(name: str, fields: Fields, api: Api, first: type[BaseModel], last: type
 def body(
     name: str, fields: Fields, api: Api, first: type[BaseModel], last: type[BaseModel] | None = None
 ) -> type[BaseModel]:
-    """A request body's model: `first`'s fields, then each field `api`'s clients write by the
-    declaration (optional, of its kind's type, in the API's order), then `last`'s own fields
+    """A request body's model: `first`'s fields, then each other field `api`'s clients write by
+    the declaration (optional, of its kind's type, in the API's order), then `last`'s own fields
     (`last` extends `first`). Validators and methods are `first`'s and `last`'s, the
     description (the docstring) is the last one's."""
+    written_out = {*first.model_fields, *(last.model_fields if last else ())}
     sent: dict[str, Any] = {
-        field.name: (SENT[field.kind] | None, None) for field in fields.sent[api]
+        field.name: (SENT[field.kind] | None, None)
+        for field in fields.sent[api]
+        if field.name not in written_out
     }
     module = first.__module__
     model = create_model(name, __base__=first, __module__=module, __doc__=first.__doc__, **sent)

@@ -60,7 +60,7 @@ INVOICE = Fields(
     fields=(
         table_only("account_id", Kind.INTEGER, key=True),
         Field("id", Kind.INTEGER, key=True, default=IDENTITY),
-        Field("client_id", Kind.INTEGER, v2=False),
+        Field("client_id", Kind.INTEGER, v2=False, write=True),
         v2_only(
             "client",
             V2(
@@ -76,9 +76,9 @@ INVOICE = Fields(
         column_only("created_by", nullable=True),
         v2_only("creator", V2({"oneOf": [NOTHING, obj(id=INTEGER, name=TEXT)]}, _creator)),
         v2_only("client_key", NONE),
-        Field("number"),
+        Field("number", write=True),
         Field("purchase_order", nullable=True, write=True),
-        Field("amount", Kind.DECIMAL),
+        Field("amount", Kind.DECIMAL, write=True),
         Field("due_amount", Kind.DECIMAL),
         v2_only("tax", NONE),
         v2_only("tax_amount", NO_MONEY),
@@ -88,7 +88,7 @@ INVOICE = Fields(
         v2_only("discount_amount", NO_MONEY),
         Field("subject", nullable=True, write=True),
         Field("notes", nullable=True, write=True),
-        Field("currency", length=3),
+        Field("currency", length=3, write=True),
         Field(
             "state",
             v2=V2(

@@ -68,8 +68,9 @@ CompactDate = Annotated[
 
 
 class InvoiceBody(BaseModel):
-    """Both bodies: first the fields the declaration says clients write (each may be left out
-    on create and on update: `issued_at`, `due_at`, `subject`...), then their own."""
+    """Both bodies: first the fields the declaration says clients write that they do not write
+    out (each may be left out on create and on update: `issued_at`, `due_at`, `subject`...),
+    then their own."""
 
     model_config = ConfigDict(extra="ignore", use_enum_values=True)
 
@@ -81,7 +82,7 @@ class InvoiceCreateFields(InvoiceBody):
     amount: NonNegativeAmount
 
 
-# The declaration's fields clients write whose column may not be null (`issued_at`, `due_at`).
+# The fields clients write whose column may not be null.
 NOT_NIL = tuple(field.name for field in INVOICE.table if field.write and not field.nullable)
 
 
@@ -93,9 +94,7 @@ class InvoiceUpdateFields(InvoiceBody):
     currency: Currency | None = None
     amount: NonNegativeAmount | None = None
 
-    @field_validator(
-        "client_id", "number", "currency", "amount", *NOT_NIL, mode="before", check_fields=False
-    )
+    @field_validator(*NOT_NIL, mode="before", check_fields=False)
     @classmethod
     def _not_nil(cls, value: Any) -> Any:
         # Runs only for fields that were sent: these may change but never become empty.

@@ -26,14 +26,14 @@ PAYMENT = Fields(
         table_only("account_id", Kind.INTEGER, key=True),
         Field("id", Kind.INTEGER, key=True, default=IDENTITY),
         Field("invoice_id", Kind.INTEGER, v2=False),
-        Field("amount", Kind.DECIMAL),
-        Field("paid_at", Kind.DATETIME),
+        Field("amount", Kind.DECIMAL, write=True),
+        Field("paid_at", Kind.DATETIME, write=True),
         v2_only("paid_date", V2(DATE, lambda row: day(row["paid_at"]))),
         Field("recorded_by"),
         Field("recorded_by_email"),
         Field("notes", nullable=True, write=True),
         # Ours, not Harvest's: a provider's transaction, recorded once per invoice (v2 only).
-        Field("transaction_id", nullable=True, v1=False),
+        Field("transaction_id", nullable=True, v1=False, write=True),
         # Payments are recorded by API callers, never through a gateway of ours.
         v2_only(
             "payment_gateway",
