@@ -68,9 +68,9 @@ CompactDate = Annotated[
 
 
 class InvoiceBody(BaseModel):
-    """Both bodies: first the fields the declaration says clients write that they do not write
-    out (each may be left out on create and on update: `issued_at`, `due_at`, `subject`...),
-    then their own."""
+    """Both invoice bodies: first the fields the declaration says clients write that a body does
+    not write out (`issued_at`, `due_at`, `subject`...: each may be left out on create and on
+    update), then the body's own."""
 
     model_config = ConfigDict(extra="ignore", use_enum_values=True)
 
@@ -82,7 +82,8 @@ class InvoiceCreateFields(InvoiceBody):
     amount: NonNegativeAmount
 
 
-# The fields clients write whose column may not be null.
+# The fields clients write whose column may not be null: an update may change them but never
+# empty them.
 NOT_NIL = tuple(field.name for field in INVOICE.table if field.write and not field.nullable)
 
 
@@ -97,7 +98,7 @@ class InvoiceUpdateFields(InvoiceBody):
     @field_validator(*NOT_NIL, mode="before", check_fields=False)
     @classmethod
     def _not_nil(cls, value: Any) -> Any:
-        # Runs only for fields that were sent: these may change but never become empty.
+        # Runs only for fields that were sent.
         if value is None:
             raise ValueError("may not be nil")
         return value

@@ -6,7 +6,8 @@ from payments_service.http.validation import PositiveAmount, UtcDateTime, body
 from payments_service.payments.fields import PAYMENT
 
 
-# The fields before those the declaration says clients write (`notes`...).
+# The fields written out (their validation is more than their kind's), before the other ones
+# the declaration says clients write (`notes`...).
 class PaymentTime(BaseModel):
     model_config = ConfigDict(extra="ignore")
 

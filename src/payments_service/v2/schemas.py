@@ -23,7 +23,8 @@ async def read_json(request: Request) -> dict[str, Any]:
     return parse_json(await request.body(), None)
 
 
-# The fields before those the declaration says clients write (`notes`...), then the ones after.
+# The fields written out, before and after the other ones the declaration says clients write
+# (`notes`...).
 class InvoicePayment(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
