@@ -35,6 +35,14 @@ async def lock_invoice(conn: Connection, *, account_id: int, invoice_id: int) ->
     return row
 
 
+async def current_invoice(conn: Connection, *, account_id: int, invoice_id: int) -> asyncpg.Record:
+    """The invoice as it is now, not locked (to explain a change it refused)."""
+    row = await repository.read(conn, account_id=account_id, invoice_id=invoice_id)
+    if row is None:
+        raise invoice_not_found(invoice_id)
+    return row
+
+
 async def require_invoice(conn: Connection, *, account_id: int, invoice_id: int) -> None:
     """A 404 unless the account has this invoice (whose payments a request reads)."""
     if not await repository.exists(conn, account_id=account_id, invoice_id=invoice_id):

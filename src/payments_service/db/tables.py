@@ -152,6 +152,10 @@ class Invoice(SQLModel, table=True):
     # Soft delete: the (soft-deleted) payments that once paid it still reference the row.
     deleted_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     deleted_by_email: str | None = Field(default=None, sa_column=Column(Text))
+    # The sequence number of its last event: the next change's events take the next ones.
+    last_event_sequence: int = Field(
+        default=0, sa_column=Column(BigInteger, nullable=False, server_default=text("0"))
+    )
 
 
 class Payment(SQLModel, table=True):

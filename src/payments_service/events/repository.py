@@ -23,14 +23,19 @@ from payments_service.db.statement import Statement, statement
 COLUMNS = """id, position, type, account_id, invoice_id, sequence, payment_id, payment_amount,
     amount, due_amount, state, currency, created_at"""
 
-# The invoice's last event number and the account's webhook subscriptions ("1,2"; as text, not
-# an array: asyncpg looks an array type up once per connection, which takes most of a second
-# on a Citus coordinator).
-BEFORE_RECORDING = statement("""
-    SELECT coalesce(max(e.sequence), 0) AS last_sequence,
-        (SELECT string_agg(s.id::text, ',') FROM webhook_subscriptions AS s
-         WHERE s.account_id = :account_id) AS subscriptions
-    FROM events AS e WHERE e.account_id = :account_id AND e.invoice_id = :invoice_id
+# Moves the invoice's event counter on by :count and answers the number before (the invoice row
+# is locked by the caller, so the numbers are the invoice's next ones).
+ADVANCE_SEQUENCE = statement("""
+    UPDATE invoices SET last_event_sequence = last_event_sequence + :count
+    WHERE account_id = :account_id AND id = :invoice_id
+    RETURNING last_event_sequence - :count
+""")
+
+# The account's webhook subscriptions ("1,2"; as text, not an array: asyncpg looks an array
+# type up once per connection, which takes most of a second on a Citus coordinator).
+SUBSCRIPTIONS = statement("""
+    SELECT string_agg(s.id::text, ',') FROM webhook_subscriptions AS s
+    WHERE s.account_id = :account_id
 """)
 
 # Locks the account's counter (made on first use) and answers it.
@@ -104,17 +109,16 @@ async def record(
 ) -> None:
     """The events of a change to `invoice` (its row after the change: id, amount, due_amount,
     state, currency), one per type, numbered after the invoice's last event and queued for
-    every webhook subscription of the account. The caller holds the invoice row locked, so
-    reading its last event here is race-free."""
-    before = await conn.fetchrow(
-        *BEFORE_RECORDING.bind(account_id=account_id, invoice_id=invoice["id"])
+    every webhook subscription of the account. The caller holds the invoice row locked."""
+    last_sequence: int = await conn.fetchval(
+        *ADVANCE_SEQUENCE.bind(account_id=account_id, invoice_id=invoice["id"], count=len(types))
     )
-    assert before is not None  # an aggregate: one row
+    subscriptions: str | None = await conn.fetchval(*SUBSCRIPTIONS.bind(account_id=account_id))
     recorded = await conn.fetch(
         *insert_statement(len(types)).bind(
             account_id=account_id,
             invoice_id=invoice["id"],
-            first_sequence=before["last_sequence"] + 1,
+            first_sequence=last_sequence + 1,
             payment_id=payment_id,
             payment_amount=payment_amount,
             amount=invoice["amount"],
@@ -124,7 +128,7 @@ async def record(
             **{f"type{n}": type_ for n, type_ in enumerate(types)},
         )
     )
-    if before["subscriptions"]:
+    if subscriptions:
         await conn.executemany(
             QUEUE_DELIVERY.sql,
             [
@@ -136,7 +140,7 @@ async def record(
                     sequence=event["sequence"],
                 )
                 for event in recorded
-                for subscription in before["subscriptions"].split(",")
+                for subscription in subscriptions.split(",")
             ],
         )
 
