@@ -136,7 +136,19 @@ async def run_until(
 
 
 async def nothing_owed(db: asyncpg.Pool) -> bool:
-    return await db.fetchval("SELECT count(*) FROM webhook_deliveries") == 0
+    """No delivery queued, and no event left to number (numbering queues its deliveries)."""
+    return await db.fetchval(
+        "SELECT (SELECT count(*) FROM webhook_deliveries)"
+        " + (SELECT count(*) FROM events WHERE position IS NULL)"
+    ) == 0
+
+
+async def read_feed(client: httpx.AsyncClient, account: Account) -> list[dict[str, Any]]:
+    """The account's events from the start; reading numbers them, which queues their webhook
+    deliveries, as a dispatcher's poll would."""
+    response = await client.get("/events", headers={**account.auth, "Accept": "application/json"})
+    assert response.status_code == 200, response.text
+    return [item["event"] for item in response.json()]
 
 
 async def subscribe(client: httpx.AsyncClient, account: Account, url: str) -> dict[str, Any]:

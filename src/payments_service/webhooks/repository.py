@@ -8,9 +8,11 @@ from payments_service.db.pool import Connection
 from payments_service.events.repository import COLUMNS as EVENT_COLUMNS
 
 # Used where $1 is the account (named as such, not as s.account_id, so Citus sees one shard).
+# Pending: its queued deliveries, and the events not yet numbered, which will be queued for it.
 SUBSCRIPTION = """s.id, s.url, s.created_at,
     (SELECT count(*) FROM webhook_deliveries d
      WHERE d.account_id = $1 AND d.subscription_id = s.id AND d.state = 'pending')
+     + (SELECT count(*) FROM events e WHERE e.account_id = $1 AND e.position IS NULL)
      AS pending_deliveries,
     (SELECT count(*) FROM webhook_deliveries d
      WHERE d.account_id = $1 AND d.subscription_id = s.id AND d.state = 'dead')
