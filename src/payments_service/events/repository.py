@@ -74,7 +74,7 @@ NUMBER = statement("""
 FAN_OUT = statement("""
     INSERT INTO webhook_deliveries (account_id, subscription_id, event_id, invoice_id, sequence)
     SELECT e.account_id, s.id, e.id, e.invoice_id, e.sequence
-    FROM events AS e JOIN webhook_subscriptions AS s ON s.account_id = :account_id
+    FROM events AS e JOIN webhook_subscriptions AS s ON s.account_id = e.account_id
     WHERE e.account_id = :account_id AND e.position > :last::bigint
       AND e.position <= :upto::bigint
 """)
