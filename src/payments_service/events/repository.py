@@ -65,23 +65,47 @@ NUMBER = statement("""
         ORDER BY id LIMIT :batch
     ) AS n
     WHERE e.account_id = :account_id AND e.id = n.id
-""")
-
-# One delivery per event just numbered and subscription of the account. One statement whatever
-# the count: on Citus an INSERT ... SELECT whose ids come from a sequence goes through the
-# coordinator (with a two-phase commit), which costs the numberer a few milliseconds and no
-# writer anything.
-FAN_OUT = statement("""
-    INSERT INTO webhook_deliveries (account_id, subscription_id, event_id, invoice_id, sequence)
-    SELECT e.account_id, s.id, e.id, e.invoice_id, e.sequence
-    FROM events AS e JOIN webhook_subscriptions AS s ON s.account_id = e.account_id
-    WHERE e.account_id = :account_id AND e.position > :last::bigint
-      AND e.position <= :upto::bigint
+    RETURNING e.id, e.invoice_id, e.sequence
 """)
 
 ADVANCE_FEED = statement(
     "UPDATE event_feeds SET last_position = :last WHERE account_id = :account_id"
 )
+
+SUBSCRIPTIONS = statement("SELECT id FROM webhook_subscriptions WHERE account_id = :account_id")
+
+# Deliveries per statement at most: 4 parameters each, within the 32,767 asyncpg can bind.
+MOST_QUEUED = 4096
+
+
+@cache
+def queue_statement(count: int) -> str:
+    """`count` deliveries of the account $1, each (subscription, event, invoice, sequence). Rows
+    with VALUES, not INSERT ... SELECT: Citus runs the latter through the coordinator (the
+    delivery's id comes from a sequence) with a two-phase commit, the former on the account's
+    shard alone."""
+    rows = ", ".join(
+        f"($1, ${4 * n + 2}, ${4 * n + 3}, ${4 * n + 4}, ${4 * n + 5})" for n in range(count)
+    )
+    return f"""
+        INSERT INTO webhook_deliveries (account_id, subscription_id, event_id, invoice_id, sequence)
+        VALUES {rows}
+    """
+
+
+async def queue_deliveries(
+    conn: Connection, *, account_id: int, events: Sequence[asyncpg.Record]
+) -> None:
+    """One delivery of each event to each subscription of the account, in a few statements:
+    the largest power of two at a time, so that a connection prepares few shapes."""
+    subscriptions = await conn.fetch(*SUBSCRIPTIONS.bind(account_id=account_id))
+    rows = [
+        (s["id"], e["id"], e["invoice_id"], e["sequence"]) for e in events for s in subscriptions
+    ]
+    while rows:
+        count = min(MOST_QUEUED, 1 << (len(rows).bit_length() - 1))
+        chunk, rows = rows[:count], rows[count:]
+        await conn.execute(queue_statement(count), account_id, *(v for row in chunk for v in row))
 
 
 async def number_committed(conn: Connection, *, account_id: int, wait: bool = True) -> int:
@@ -97,13 +121,11 @@ async def number_committed(conn: Connection, *, account_id: int, wait: bool = Tr
             last = await conn.fetchval(*TRY_LOCK_FEED.bind(account_id=account_id))
         if last is None:
             return 0
-        status = await conn.execute(*NUMBER.bind(account_id=account_id, last=last, batch=BATCH))
-        numbered = int(status.rsplit(" ", 1)[1])
+        numbered = await conn.fetch(*NUMBER.bind(account_id=account_id, last=last, batch=BATCH))
         if numbered:
-            upto = last + numbered
-            await conn.execute(*FAN_OUT.bind(account_id=account_id, last=last, upto=upto))
-            await conn.execute(*ADVANCE_FEED.bind(account_id=account_id, last=upto))
-        return numbered
+            await queue_deliveries(conn, account_id=account_id, events=numbered)
+            await conn.execute(*ADVANCE_FEED.bind(account_id=account_id, last=last + len(numbered)))
+        return len(numbered)
 
 
 async def lock_feed(conn: Connection, *, account_id: int) -> None:
