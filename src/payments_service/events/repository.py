@@ -17,7 +17,6 @@ number of subscriptions. A subscription is made and deleted holding the same loc
 """
 
 from collections.abc import Sequence
-from decimal import Decimal
 from functools import cache
 
 import asyncpg
@@ -163,13 +162,13 @@ def insert_statement(count: int) -> Statement:
     """`count` events of one invoice, unnumbered: all alike but for their sequence (from the
     first one's) and their type (`type0`, `type1`, ...)."""
     rows = ", ".join(
-        f"(:account_id, :invoice_id, :first_sequence::bigint + {n}, :type{n}, :payment_id, "
-        ":payment_amount, :amount, :due_amount, :state, :currency)"
+        f"(:account_id, :invoice_id, :first_sequence::bigint + {n}, :type{n}, "
+        ":amount, :due_amount, :state, :currency)"
         for n in range(count)
     )
     return statement(f"""
-        INSERT INTO events (account_id, invoice_id, sequence, type, payment_id,
-            payment_amount, amount, due_amount, state, currency)
+        INSERT INTO events (account_id, invoice_id, sequence, type, amount, due_amount, state,
+            currency)
         VALUES {rows}
     """)
 
@@ -180,8 +179,6 @@ async def record(
     account_id: int,
     invoice: asyncpg.Record,
     types: Sequence[str],
-    payment_id: int | None,
-    payment_amount: Decimal | None,
 ) -> None:
     """The events of a change to `invoice` (its row after the change: id, amount, due_amount,
     state, currency), one per type, numbered after the invoice's last event (their webhook
@@ -195,8 +192,6 @@ async def record(
             account_id=account_id,
             invoice_id=invoice["id"],
             first_sequence=last_sequence + 1,
-            payment_id=payment_id,
-            payment_amount=payment_amount,
             amount=invoice["amount"],
             due_amount=invoice["due_amount"],
             state=invoice["state"],
