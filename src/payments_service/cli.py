@@ -155,12 +155,15 @@ async def _add_webhook(conn: asyncpg.Connection, account_id: int, url: str) -> A
         )
 
 
+async def _remove_webhook(conn: asyncpg.Connection, account_id: int, subscription_id: int) -> None:
+    async with conn.transaction():
+        await webhooks.delete_webhook(conn, account_id=account_id, subscription_id=subscription_id)
+
+
 WEBHOOK_ACTIONS: dict[str, Callable[[asyncpg.Connection, int, argparse.Namespace], Any]] = {
     "add": lambda conn, account_id, args: _add_webhook(conn, account_id, args.url),
     "list": lambda conn, account_id, args: webhooks.list_webhooks(conn, account_id=account_id),
-    "remove": lambda conn, account_id, args: webhooks.delete_webhook(
-        conn, account_id=account_id, subscription_id=args.id
-    ),
+    "remove": lambda conn, account_id, args: _remove_webhook(conn, account_id, args.id),
     "replay": lambda conn, account_id, args: webhooks.replay_dead(
         conn, account_id=account_id, subscription_id=args.id
     ),

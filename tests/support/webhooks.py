@@ -34,6 +34,7 @@ class Request:
     headers: dict[str, str]
     body: bytes
     status: int  # what the receiver answered (0: it hung until released or hung up on)
+    path: str = "/"
     received_at: float = field(default_factory=time.time)
     hung_up_at: float | None = None  # when the client went away before an answer
 
@@ -68,7 +69,8 @@ class Receiver:
             if not message.get("more_body"):
                 break
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
-        request = Request(headers, body, {"fail": 500, "hang": 0}.get(self.behaviour, 204))
+        status = {"fail": 500, "hang": 0}.get(self.behaviour, 204)
+        request = Request(headers, body, status, path=scope["path"])
         self.requests.append(request)
         self.in_flight += 1
         self.most_in_flight = max(self.most_in_flight, self.in_flight)
@@ -136,7 +138,24 @@ async def run_until(
 
 
 async def nothing_owed(db: asyncpg.Pool) -> bool:
-    return await db.fetchval("SELECT count(*) FROM webhook_deliveries") == 0
+    """No delivery queued, and no event of an account with subscriptions left to number
+    (numbering queues its deliveries; an account without any is not numbered by dispatchers)."""
+    return (
+        await db.fetchval(
+            "SELECT (SELECT count(*) FROM webhook_deliveries)"
+            " + (SELECT count(*) FROM events AS e WHERE position IS NULL AND EXISTS"
+            " (SELECT FROM webhook_subscriptions AS s WHERE s.account_id = e.account_id))"
+        )
+        == 0
+    )
+
+
+async def read_feed(client: httpx.AsyncClient, account: Account) -> list[dict[str, Any]]:
+    """The account's events from the start; reading numbers them, which queues their webhook
+    deliveries, as a dispatcher's poll would."""
+    response = await client.get("/events", headers={**account.auth, "Accept": "application/json"})
+    assert response.status_code == 200, response.text
+    return [item["event"] for item in response.json()]
 
 
 async def subscribe(client: httpx.AsyncClient, account: Account, url: str) -> dict[str, Any]:

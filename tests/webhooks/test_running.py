@@ -18,7 +18,7 @@ from tests.support.auth import Account
 from tests.support.cli import cli
 from tests.support.contract import ContractChecker
 from tests.support.server import LOOPBACK, free_port, start_server
-from tests.support.webhooks import Receiver, eventually, nothing_owed, subscribe
+from tests.support.webhooks import Receiver, eventually, nothing_owed, read_feed, subscribe
 
 pytestmark = pytest.mark.system
 
@@ -138,6 +138,7 @@ async def test_cli_replay_sends_dead_deliveries_again(
 ) -> None:
     webhook = await subscribe(client, owner, "http://127.0.0.1:9/")
     await create_invoice(client, owner, sent=False)
+    await read_feed(client, owner)
     await db.execute("UPDATE webhook_deliveries SET state = 'dead', attempts = 7")
 
     replayed = cli(

@@ -9,7 +9,7 @@ import pytest
 from tests.support.api import create_invoice
 from tests.support.auth import Account
 from tests.support.database import snapshot
-from tests.support.webhooks import subscribe
+from tests.support.webhooks import read_feed, subscribe
 
 JSON = {"Accept": "application/json"}
 
@@ -72,6 +72,7 @@ async def test_a_subscription_is_owed_the_events_after_it_was_made_until_it_is_r
 
     shown = await client.get(f"/webhooks/{webhook['id']}", headers={**owner.auth, **JSON})
     assert shown.json()["webhook"]["pending_deliveries"] == 1
+    await read_feed(client, owner)
     owed = await db.fetch(
         "SELECT e.type, e.invoice_id FROM webhook_deliveries d "
         "JOIN events e ON e.account_id = d.account_id AND e.id = d.event_id"

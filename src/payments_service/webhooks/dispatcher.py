@@ -104,9 +104,17 @@ class Dispatcher:
         return self.settings.webhook_timeout_seconds + LEASE_MARGIN_SECONDS
 
     async def run_once(self) -> int:
-        """Cancel the sends no longer wanted; start serving each subscription that has
-        something due and no dispatcher. How many were started."""
+        """Number the committed events (which queues their deliveries); cancel the sends no
+        longer wanted; start serving each subscription that has something due and no
+        dispatcher. How many were started."""
         async with self.pool.acquire() as conn:
+            # Queue the deliveries of the events committed since the last poll. An account
+            # another transaction is numbering is skipped: this one's poll does not wait for it.
+            for account_id in await events.accounts_to_number(conn):
+                try:
+                    await events.number_committed(conn, account_id=account_id, wait=False)
+                except asyncpg.PostgresError:  # this account's, for the next poll to retry
+                    logger.exception("numbering the events of account %s failed", account_id)
             if self.sending:
                 wanted = await repository.still_wanted(conn, subscription_ids=list(self.sending))
                 for subscription_id, task in self.sending.items():
@@ -191,7 +199,6 @@ class Dispatcher:
                 conn, **key, give_up_seconds=settings.webhook_give_up_seconds
             )
             await repository.settle(conn, **key)
-            await events.number_committed(conn, account_id=account_id)
             heads = await repository.due_heads(conn, **key, limit=INVOICES_PER_ROUND)
         if not heads:
             return False

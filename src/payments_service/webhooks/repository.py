@@ -8,9 +8,11 @@ from payments_service.db.pool import Connection
 from payments_service.events.repository import COLUMNS as EVENT_COLUMNS
 
 # Used where $1 is the account (named as such, not as s.account_id, so Citus sees one shard).
+# Pending: its queued deliveries, and the events not yet numbered, which will be queued for it.
 SUBSCRIPTION = """s.id, s.url, s.created_at,
     (SELECT count(*) FROM webhook_deliveries d
      WHERE d.account_id = $1 AND d.subscription_id = s.id AND d.state = 'pending')
+     + (SELECT count(*) FROM events e WHERE e.account_id = $1 AND e.position IS NULL)
      AS pending_deliveries,
     (SELECT count(*) FROM webhook_deliveries d
      WHERE d.account_id = $1 AND d.subscription_id = s.id AND d.state = 'dead')
@@ -221,11 +223,23 @@ OLDEST_DUE = """
 """
 
 
+# The oldest event not numbered yet (so not yet queued for its subscribers) of an account with
+# subscriptions, by ix_events_unnumbered_age: one entry read while dispatchers keep up.
+OLDEST_UNNUMBERED = """
+    SELECT extract(epoch FROM now() - e.created_at)::float8 FROM events e
+    WHERE e.position IS NULL
+      AND EXISTS (SELECT FROM webhook_subscriptions s WHERE s.account_id = e.account_id)
+    ORDER BY e.created_at LIMIT 1
+"""
+
+
 async def oldest_pending_age(conn: Connection) -> float:
-    """Seconds since the event behind the pending delivery due first was written (the oldest
-    still owed, but for deliveries retried out of order); 0 when nothing is owed."""
-    age: float | None = await conn.fetchval(OLDEST_DUE)
-    return age or 0.0
+    """Seconds since the oldest event still owed to a subscriber was written: the one behind
+    the pending delivery due first (but for deliveries retried out of order), or one not
+    queued yet; 0 when nothing is owed."""
+    due: float | None = await conn.fetchval(OLDEST_DUE)
+    unqueued: float | None = await conn.fetchval(OLDEST_UNNUMBERED)
+    return max(due or 0.0, unqueued or 0.0)
 
 
 async def bury_expired(

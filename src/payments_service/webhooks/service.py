@@ -6,6 +6,7 @@ import asyncpg
 
 from payments_service.db.pool import Connection
 from payments_service.errors import NotFound, Unprocessable
+from payments_service.events import repository as events
 from payments_service.webhooks import repository
 from payments_service.webhooks.destinations import Admitted, Refused
 from payments_service.webhooks.policy import WebhookPolicy
@@ -48,6 +49,9 @@ async def create_webhook(
             code="too_many_webhooks",
             field="url",
         )
+    # The events committed so far are numbered (and fanned out) without it, and the account's
+    # counter stays locked until it is committed: it is owed the events numbered after.
+    await events.number_all_committed(conn, account_id=account_id)
     secret = new_secret()
     subscription_id = await repository.insert(
         conn, account_id=account_id, url=url, secret=policy.box.seal(secret)
@@ -67,6 +71,8 @@ async def get_webhook(conn: Connection, *, account_id: int, subscription_id: int
 
 
 async def delete_webhook(conn: Connection, *, account_id: int, subscription_id: int) -> None:
+    # Not while events are fanned out to it (their deliveries would name a deleted row).
+    await events.lock_feed(conn, account_id=account_id)
     if not await repository.delete(conn, account_id=account_id, subscription_id=subscription_id):
         raise NotFound(f"No webhook {subscription_id}")
 
