@@ -12,9 +12,12 @@ from payments_service.db.statement import statement
 from payments_service.documents import Document, Kind
 from payments_service.fields import TEXT, Field, Fields, nullable
 from payments_service.http.json_codec import to_json
+from payments_service.http.validation import body
 from payments_service.http.xml_codec import to_xml
 from payments_service.invoices.fields import INVOICE
 from payments_service.payments.fields import PAYMENT
+from payments_service.payments.schemas import PaymentTime
+from payments_service.v2.schemas import InvoicePayment, InvoicePaymentExtras
 
 PACKAGE = Path(__file__).parent.parent / "src" / "payments_service"
 
@@ -59,6 +62,31 @@ def test_a_new_field_line_reaches_the_columns_both_apis_and_their_schemas() -> N
     # v1 lists a payment's elements alphabetically, as Harvest v1 did.
     names = [element.name for element in extended.v1.elements]
     assert names == sorted(names) and "reference" in names
+
+
+def test_a_field_clients_write_joins_both_payment_bodies_after_the_ones_written_out() -> None:
+    fields = (
+        *PAYMENT.fields[:-4],
+        Field("reference", nullable=True, write=True),
+        *PAYMENT.fields[-4:],
+    )
+    extended = Fields(root="payment", plural="payments", fields=fields)
+    v1 = body("PaymentCreate", extended, "v1", PaymentTime)
+    v2 = body("InvoicePaymentCreate", extended, "v2", InvoicePayment, InvoicePaymentExtras)
+
+    assert list(v1.model_fields) == ["paid_at", "amount", "notes", "reference"]
+    assert list(v2.model_fields) == [
+        "amount",
+        "paid_at",
+        "paid_date",
+        "notes",
+        "reference",
+        "send_thank_you",
+        "transaction_id",
+    ]
+    sent = v1.model_validate({"paid_at": "2008-02-14", "amount": "5", "reference": "R-1"})
+    assert sent.model_dump()["reference"] == "R-1"
+    assert v2.model_json_schema()["properties"]["reference"]["anyOf"][1] == {"type": "null"}
 
 
 def test_v1_order_names_every_v1_element() -> None:

@@ -1,17 +1,19 @@
 """Field declarations: each resource's fields written once, everything else derived.
 
 A resource's `Fields` (`payments/fields.py`, `invoices/fields.py`) lists, one line per field,
-its column, its type, whether v1 and v2 show it and under which names. From that come the
-repositories' column lists, v1's `Resource` (the XML and JSON codecs and v1's OpenAPI schemas),
-v2's objects (`v2/objects.py`) and their OpenAPI schemas. The lines are in v2's order (Harvest's
-documented order); v1's order is the resource's `v1_order`.
+its column (type, nullability, default, key), whether v1 and v2 show it and under which names,
+and whether clients write it. From that come the table (`db/tables.py`), the repositories'
+column lists, the request bodies' plain fields (`http/validation.py`'s `body`), v1's `Resource`
+(the XML and JSON codecs and v1's OpenAPI schemas), v2's objects (`v2/objects.py`) and their
+OpenAPI schemas. The lines are in v2's order (Harvest's documented order); v1's order is the
+resource's `v1_order`.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 
@@ -26,9 +28,11 @@ from payments_service.documents import (
 )
 
 Schema = dict[str, Any]
+Api = Literal["v1", "v2"]
 
-# The columns every table fills itself, from its identity and defaults.
-DATABASE_COLUMNS = ("id", "created_at", "updated_at")
+# A column's default: numbered by the database (an identity), or the moment of the INSERT.
+IDENTITY = "identity"
+NOW = "now()"
 
 # v2's JSON Schema vocabulary.
 INTEGER: Schema = {"type": "integer"}
@@ -110,7 +114,12 @@ def constant(schema: Schema, value: Any) -> V2:
 class Field:
     """One field. `name` is its column, or only its v2 key when it has no column (`v2` is then
     a `V2`). `v1` and `v2` default to showing the column under its name (v1: with dashes);
-    False hides it there, a string renames it, a `V2` computes v2's value."""
+    False hides it there, a string renames it, a `V2` computes v2's value.
+
+    The column's SQL type follows from `kind` (`db/tables.py`), text of at most `length`
+    characters when given; `default` is its SQL default (the database fills it on INSERT),
+    `key` makes it part of the primary key; `read` is False for a column the repositories
+    never select. `write` lets clients send it, optional, in each API that shows it."""
 
     name: str
     kind: Kind = Kind.STRING
@@ -118,6 +127,11 @@ class Field:
     v1: bool | str = True
     v2: bool | str | V2 = True
     column: bool = True
+    read: bool = True
+    write: bool = False
+    key: bool = False
+    length: int | None = None
+    default: str | None = None
 
     def element(self) -> Element | None:
         if self.v1 is False:
@@ -145,9 +159,14 @@ def v2_only(key: str, v2: V2) -> Field:
     return Field(key, v1=False, v2=v2, column=False)
 
 
-def column_only(name: str) -> Field:
+def column_only(name: str, kind: Kind = Kind.STRING, *, nullable: bool = False) -> Field:
     """A column the service reads but neither API shows as such (v2 may combine it)."""
-    return Field(name, v1=False, v2=False)
+    return Field(name, kind, nullable, v1=False, v2=False)
+
+
+def table_only(name: str, kind: Kind = Kind.STRING, *, key: bool = False) -> Field:
+    """A column the repositories do not select: part of the key (the account), or nullable."""
+    return Field(name, kind, nullable=not key, v1=False, v2=False, read=False, key=key)
 
 
 class Fields:
@@ -164,16 +183,26 @@ class Fields:
         """`v1_order` lists v1's elements by column in v1's order (None: by element name,
         alphabetically, as Harvest v1 wrote a payment)."""
         self.fields = fields
-        # Every column, in declaration order: what the repositories select and return.
-        self.columns: tuple[str, ...] = tuple(field.name for field in fields if field.column)
-        # What an INSERT gives a new row (with its account_id).
-        self.written = tuple(c for c in self.columns if c not in DATABASE_COLUMNS)
+        # The table's columns, in declaration order.
+        self.table = tuple(field for field in fields if field.column)
+        # What the repositories select and return.
+        self.columns: tuple[str, ...] = tuple(field.name for field in self.table if field.read)
+        # What an INSERT gives a new row (with its account_id): the rest has a default.
+        self.written = tuple(
+            field.name for field in self.table if field.read and field.default is None
+        )
         elements = {field.name: e for field in fields if (e := field.element()) is not None}
         if v1_order is None:
             v1_order = tuple(sorted(elements, key=lambda name: elements[name].name))
         if sorted(v1_order) != sorted(elements):  # at import: a new v1 field has no place yet
             raise ValueError(f"{root}: v1_order must name each of {sorted(elements)} once")
         self.v1 = Resource(root, plural, tuple(elements[name] for name in v1_order))
+        by_name = {field.name: field for field in fields}
+        # What each API's clients may send, in its order (in a body, under the column's name).
+        self.sent: dict[Api, tuple[Field, ...]] = {
+            "v1": tuple(by_name[name] for name in v1_order if by_name[name].write),
+            "v2": tuple(field for field in fields if field.write and field.v2_key() is not None),
+        }
         self.v2_keys: tuple[tuple[str, V2], ...] = tuple(
             (key, field.v2_value()) for field in fields if (key := field.v2_key()) is not None
         )

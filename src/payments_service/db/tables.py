@@ -1,12 +1,17 @@
 """The tables. SQLModel classes give Alembic its metadata; queries live in the repositories.
 
+A payment's and an invoice's columns come from their field declarations (`payments/fields.py`,
+`invoices/fields.py`); their table classes add the keys and indexes.
+
 Every table carries `account_id`, and every key includes it, so the schema can be distributed
 by account (e.g. Citus) without a rewrite. Money is NUMERIC(19, 4): four places hold every
 ISO 4217 currency's minor units.
 """
 
+import types
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -27,7 +32,15 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.schema import SchemaItem
+from sqlalchemy.types import TypeEngine
 from sqlmodel import Field, SQLModel
+
+from payments_service.documents import Kind
+from payments_service.fields import IDENTITY, Fields
+from payments_service.fields import Field as DeclaredField
+from payments_service.invoices.fields import INVOICE
+from payments_service.payments.fields import PAYMENT
 
 MONEY = Numeric(19, 4)
 
@@ -97,99 +110,98 @@ class ApiToken(SQLModel, table=True):
     )
 
 
-class Invoice(SQLModel, table=True):
-    __tablename__ = "invoices"
-    __table_args__ = (
-        ForeignKeyConstraint(["account_id"], ["accounts.id"]),
-        ForeignKeyConstraint(
-            ["account_id", "created_by_id"],
-            ["users.account_id", "users.id"],
-            name="fk_invoices_created_by",
-        ),
-        # A number is unique among an account's live invoices: a deleted one frees its number.
-        Index(
-            "uq_invoices_account_number",
-            "account_id",
-            "number",
-            unique=True,
-            postgresql_where=text("deleted_at IS NULL"),
-        ),
-        Index("ix_invoices_account_updated", "account_id", "updated_at"),
-        # GET /invoices: newest issued first, page by page.
-        Index(
-            "ix_invoices_account_issued",
-            "account_id",
-            "issued_at",
-            "id",
-            postgresql_where=text("deleted_at IS NULL"),
-        ),
+# A declared field's column: its kind's SQL type and the Python type SQLModel gives the attribute.
+COLUMN_TYPES: dict[Kind, tuple[TypeEngine[Any], type]] = {
+    Kind.STRING: (Text(), str),
+    Kind.INTEGER: (BigInteger(), int),
+    Kind.DECIMAL: (MONEY, Decimal),
+    Kind.DATE: (Date(), date),
+    Kind.DATETIME: (DateTime(timezone=True), datetime),
+    Kind.BOOLEAN: (Boolean(), bool),
+}
+
+
+def _column(field: DeclaredField) -> tuple[Any, Any]:
+    """The field's annotation and SQLModel `Field`, for a table class's namespace."""
+    if field.default == IDENTITY:
+        return int | None, Field(default=None, sa_column=_id())
+    sql_type, python_type = COLUMN_TYPES[field.kind]
+    column = Column(
+        String(field.length) if field.length else sql_type,
+        primary_key=field.key,
+        nullable=field.nullable,
+        server_default=None if field.default is None else text(field.default),
     )
-
-    account_id: int = Field(sa_column=_account_id())
-    id: int | None = Field(default=None, sa_column=_id())
-    client_id: int = Field(sa_column=Column(BigInteger, nullable=False))
-    number: str = Field(sa_column=Column(Text, nullable=False))
-    currency: str = Field(sa_column=Column(String(3), nullable=False))
-    amount: Decimal = Field(sa_column=Column(MONEY, nullable=False))
-    due_amount: Decimal = Field(sa_column=Column(MONEY, nullable=False))
-    state: str = Field(sa_column=Column(Text, nullable=False))
-    issued_at: date = Field(sa_column=Column(Date, nullable=False))
-    due_at: date = Field(sa_column=Column(Date, nullable=False))
-    subject: str | None = Field(default=None, sa_column=Column(Text))
-    notes: str | None = Field(default=None, sa_column=Column(Text))
-    purchase_order: str | None = Field(default=None, sa_column=Column(Text))
-    period_start: date | None = Field(default=None, sa_column=Column(Date))
-    period_end: date | None = Field(default=None, sa_column=Column(Date))
-    sent_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
-    closed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
-    # When it became paid: the paid_at of the payment that settled it (None unless paid).
-    paid_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
-    # The user whose token created it, and their name then (None: created before 0010).
-    created_by_id: int | None = Field(default=None, sa_column=Column(BigInteger))
-    created_by: str | None = Field(default=None, sa_column=Column(Text))
-    created_at: datetime = Field(sa_column=_created_at())
-    updated_at: datetime = Field(sa_column=_created_at())
-    # Soft delete: the (soft-deleted) payments that once paid it still reference the row.
-    deleted_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
-    deleted_by_email: str | None = Field(default=None, sa_column=Column(Text))
+    if field.nullable:
+        return python_type | None, Field(default=None, sa_column=column)
+    return python_type, Field(sa_column=column)
 
 
-class Payment(SQLModel, table=True):
-    __tablename__ = "payments"
-    __table_args__ = (
-        ForeignKeyConstraint(["account_id", "invoice_id"], ["invoices.account_id", "invoices.id"]),
-        Index(
-            "ix_payments_live_by_invoice",
-            "account_id",
-            "invoice_id",
-            "id",
-            postgresql_where=text("deleted_at IS NULL"),
-        ),
-        # A provider's transaction is recorded at most once per invoice (v2 `transaction_id`).
-        Index(
-            "uq_payments_live_transaction",
-            "account_id",
-            "invoice_id",
-            "transaction_id",
-            unique=True,
-            postgresql_where=text("transaction_id IS NOT NULL AND deleted_at IS NULL"),
-        ),
-    )
+def _table(name: str, table: str, fields: Fields, *args: SchemaItem) -> type[SQLModel]:
+    """A SQLModel table class with a column for each of the declared fields (`fields.py`)."""
+    columns = {field.name: _column(field) for field in fields.table}
 
-    account_id: int = Field(sa_column=_account_id())
-    id: int | None = Field(default=None, sa_column=_id())
-    invoice_id: int = Field(sa_column=Column(BigInteger, nullable=False))
-    amount: Decimal = Field(sa_column=Column(MONEY, nullable=False))
-    paid_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
-    notes: str | None = Field(default=None, sa_column=Column(Text))
-    recorded_by: str = Field(sa_column=Column(Text, nullable=False))
-    recorded_by_email: str = Field(sa_column=Column(Text, nullable=False))
-    transaction_id: str | None = Field(default=None, sa_column=Column(Text))
-    created_at: datetime = Field(sa_column=_created_at())
-    updated_at: datetime = Field(sa_column=_created_at())
-    # Soft delete: money history is never lost, a deleted payment only leaves the API.
-    deleted_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
-    deleted_by_email: str | None = Field(default=None, sa_column=Column(Text))
+    def fill(namespace: dict[str, Any]) -> None:
+        namespace["__module__"] = __name__
+        namespace["__tablename__"] = table
+        namespace["__table_args__"] = args
+        namespace["__annotations__"] = {key: annotation for key, (annotation, _) in columns.items()}
+        namespace.update({key: default for key, (_, default) in columns.items()})
+
+    return types.new_class(name, (SQLModel,), {"table": True}, fill)
+
+
+Invoice = _table(
+    "Invoice",
+    "invoices",
+    INVOICE,
+    ForeignKeyConstraint(["account_id"], ["accounts.id"]),
+    ForeignKeyConstraint(
+        ["account_id", "created_by_id"],
+        ["users.account_id", "users.id"],
+        name="fk_invoices_created_by",
+    ),
+    # A number is unique among an account's live invoices: a deleted one frees its number.
+    Index(
+        "uq_invoices_account_number",
+        "account_id",
+        "number",
+        unique=True,
+        postgresql_where=text("deleted_at IS NULL"),
+    ),
+    Index("ix_invoices_account_updated", "account_id", "updated_at"),
+    # GET /invoices: newest issued first, page by page.
+    Index(
+        "ix_invoices_account_issued",
+        "account_id",
+        "issued_at",
+        "id",
+        postgresql_where=text("deleted_at IS NULL"),
+    ),
+)
+
+Payment = _table(
+    "Payment",
+    "payments",
+    PAYMENT,
+    ForeignKeyConstraint(["account_id", "invoice_id"], ["invoices.account_id", "invoices.id"]),
+    Index(
+        "ix_payments_live_by_invoice",
+        "account_id",
+        "invoice_id",
+        "id",
+        postgresql_where=text("deleted_at IS NULL"),
+    ),
+    # A provider's transaction is recorded at most once per invoice (v2 `transaction_id`).
+    Index(
+        "uq_payments_live_transaction",
+        "account_id",
+        "invoice_id",
+        "transaction_id",
+        unique=True,
+        postgresql_where=text("transaction_id IS NOT NULL AND deleted_at IS NULL"),
+    ),
+)
 
 
 class IdempotencyKey(SQLModel, table=True):

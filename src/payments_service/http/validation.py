@@ -4,14 +4,24 @@ import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, overload
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, BeforeValidator, Field, TypeAdapter, ValidationError, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    WithJsonSchema,
+    create_model,
+)
 
+from payments_service.documents import Kind
 from payments_service.domain.money import MAX_AMOUNT, PLAIN_DECIMAL
 from payments_service.errors import Problem, Unprocessable
+from payments_service.fields import Api, Fields
 
 # Characters XML 1.0 cannot carry, and lone surrogates (which no UTF-8 can).
 ILLEGAL_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
@@ -116,9 +126,37 @@ Text = Annotated[
     Field(max_length=10_000, json_schema_extra={"pattern": TEXT_PATTERN}),
 ]
 
+# What a client sends for a field of each kind that the declaration says clients write.
+SENT: dict[Kind, Any] = {Kind.STRING: Text, Kind.DATE: Date, Kind.DATETIME: UtcDateTime}
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
+
+
+@overload
+def body(name: str, fields: Fields, api: Api, first: type[M]) -> type[M]: ...
+@overload
+def body(name: str, fields: Fields, api: Api, first: type[BaseModel], last: type[M]) -> type[M]: ...
+def body(
+    name: str, fields: Fields, api: Api, first: type[BaseModel], last: type[BaseModel] | None = None
+) -> type[BaseModel]:
+    """A request body's model: `first`'s fields, then each other field `api`'s clients write by
+    the declaration (optional, of its kind's type, in the API's order), then `last`'s own fields
+    (`last` extends `first`). Validators and methods are `first`'s and `last`'s, the
+    description (the docstring) is the last one's."""
+    written_out = {*first.model_fields, *(last.model_fields if last else ())}
+    sent: dict[str, Any] = {
+        field.name: (SENT[field.kind] | None, None)
+        for field in fields.sent[api]
+        if field.name not in written_out
+    }
+    module = first.__module__
+    model = create_model(name, __base__=first, __module__=module, __doc__=first.__doc__, **sent)
+    if last is None:
+        return model
+    # Pydantic lists the fields of bases in reverse method resolution order: first's, model's,
+    # then last's.
+    return create_model(name, __base__=(last, model), __module__=module, __doc__=last.__doc__)
 
 
 def single_valued_query(model: type[BaseModel]) -> Callable[[Request], None]:

@@ -16,9 +16,11 @@ from payments_service.domain.ledger import InvoiceState
 from payments_service.fields import (
     DATE,
     EMPTY,
+    IDENTITY,
     INTEGER,
     MONEY,
     NOTHING,
+    NOW,
     TEXT,
     V2,
     Field,
@@ -28,6 +30,7 @@ from payments_service.fields import (
     day,
     nullable,
     obj,
+    table_only,
     v2_only,
 )
 
@@ -55,8 +58,9 @@ INVOICE = Fields(
     root="invoice",
     plural="invoices",
     fields=(
-        Field("id", Kind.INTEGER),
-        Field("client_id", Kind.INTEGER, v2=False),
+        table_only("account_id", Kind.INTEGER, key=True),
+        Field("id", Kind.INTEGER, key=True, default=IDENTITY),
+        Field("client_id", Kind.INTEGER, v2=False, write=True),
         v2_only(
             "client",
             V2(
@@ -67,13 +71,14 @@ INVOICE = Fields(
         v2_only("line_items", NO_ITEMS),
         v2_only("estimate", NONE),
         v2_only("retainer", NONE),
-        column_only("created_by_id"),  # the user whose token created it (None: before 0010)
-        column_only("created_by"),  # and their name then
+        # The user whose token created it, and their name then (None: created before 0010).
+        column_only("created_by_id", Kind.INTEGER, nullable=True),
+        column_only("created_by", nullable=True),
         v2_only("creator", V2({"oneOf": [NOTHING, obj(id=INTEGER, name=TEXT)]}, _creator)),
         v2_only("client_key", NONE),
-        Field("number"),
-        Field("purchase_order", nullable=True),
-        Field("amount", Kind.DECIMAL),
+        Field("number", write=True),
+        Field("purchase_order", nullable=True, write=True),
+        Field("amount", Kind.DECIMAL, write=True),
         Field("due_amount", Kind.DECIMAL),
         v2_only("tax", NONE),
         v2_only("tax_amount", NO_MONEY),
@@ -81,9 +86,9 @@ INVOICE = Fields(
         v2_only("tax2_amount", NO_MONEY),
         v2_only("discount", NONE),
         v2_only("discount_amount", NO_MONEY),
-        Field("subject", nullable=True),
-        Field("notes", nullable=True),
-        Field("currency"),
+        Field("subject", nullable=True, write=True),
+        Field("notes", nullable=True, write=True),
+        Field("currency", length=3, write=True),
         Field(
             "state",
             v2=V2(
@@ -91,10 +96,10 @@ INVOICE = Fields(
                 lambda row: V2_STATES.get(row["state"], row["state"]),
             ),
         ),
-        Field("period_start", Kind.DATE, nullable=True),
-        Field("period_end", Kind.DATE, nullable=True),
-        Field("issued_at", Kind.DATE, v2="issue_date"),
-        Field("due_at", Kind.DATE, v2="due_date"),
+        Field("period_start", Kind.DATE, nullable=True, write=True),
+        Field("period_end", Kind.DATE, nullable=True, write=True),
+        Field("issued_at", Kind.DATE, v2="issue_date", write=True),
+        Field("due_at", Kind.DATE, v2="due_date", write=True),
         v2_only(
             "payment_term",
             V2(
@@ -109,8 +114,11 @@ INVOICE = Fields(
         v2_only("paid_date", V2(nullable(DATE), lambda row: day(row["paid_at"]))),
         Field("closed_at", Kind.DATETIME, nullable=True),
         v2_only("recurring_invoice_id", NONE),
-        Field("created_at", Kind.DATETIME),
-        Field("updated_at", Kind.DATETIME),
+        Field("created_at", Kind.DATETIME, default=NOW),
+        Field("updated_at", Kind.DATETIME, default=NOW),
+        # Soft delete: the (soft-deleted) payments that once paid it still reference the row.
+        table_only("deleted_at", Kind.DATETIME),
+        table_only("deleted_by_email"),
     ),
     v1_order=(
         "id",

@@ -22,12 +22,13 @@ from pydantic import (
 from payments_service.domain.money import CURRENCIES, is_currency
 from payments_service.http.validation import (
     YEAR_PATTERN,
-    Date,
     NonNegativeAmount,
     Text,
     UtcDateTime,
+    body,
     in_range,
 )
+from payments_service.invoices.fields import INVOICE
 
 MAX_BIGINT = 2**63 - 1
 
@@ -66,28 +67,27 @@ CompactDate = Annotated[
 ]
 
 
-class _InvoiceFields(BaseModel):
-    """The fields that may be left out on create and on update."""
+class InvoiceBody(BaseModel):
+    """Both invoice bodies: first the fields the declaration says clients write that a body does
+    not write out (`issued_at`, `due_at`, `subject`...: each may be left out on create and on
+    update), then the body's own."""
 
     model_config = ConfigDict(extra="ignore", use_enum_values=True)
 
-    issued_at: Date | None = None
-    due_at: Date | None = None
-    subject: Text | None = None
-    notes: Text | None = None
-    purchase_order: Text | None = None
-    period_start: Date | None = None
-    period_end: Date | None = None
 
-
-class InvoiceCreate(_InvoiceFields):
+class InvoiceCreateFields(InvoiceBody):
     client_id: ClientId
     number: Number
     currency: Currency
     amount: NonNegativeAmount
 
 
-class InvoiceUpdate(_InvoiceFields):
+# The fields clients write whose column may not be null: an update may change them but never
+# empty them.
+NOT_NIL = tuple(field.name for field in INVOICE.table if field.write and not field.nullable)
+
+
+class InvoiceUpdateFields(InvoiceBody):
     """A partial update: only the fields sent change."""
 
     client_id: ClientId | None = None
@@ -95,15 +95,17 @@ class InvoiceUpdate(_InvoiceFields):
     currency: Currency | None = None
     amount: NonNegativeAmount | None = None
 
-    @field_validator(
-        "client_id", "number", "currency", "amount", "issued_at", "due_at", mode="before"
-    )
+    @field_validator(*NOT_NIL, mode="before", check_fields=False)
     @classmethod
     def _not_nil(cls, value: Any) -> Any:
-        # Runs only for fields that were sent: these may change but never become empty.
+        # Runs only for fields that were sent.
         if value is None:
             raise ValueError("may not be nil")
         return value
+
+
+InvoiceCreate = body("InvoiceCreate", INVOICE, "v1", InvoiceBody, InvoiceCreateFields)
+InvoiceUpdate = body("InvoiceUpdate", INVOICE, "v1", InvoiceBody, InvoiceUpdateFields)
 
 
 Status = Literal["open", "partial", "draft", "paid", "closed", "unpaid", "pastdue"]

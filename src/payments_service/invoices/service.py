@@ -24,7 +24,11 @@ from payments_service.events.catalog import EventType
 from payments_service.invoices import repository
 from payments_service.invoices.repository import Details
 from payments_service.invoices.repository import Query as Query  # what the list functions take
-from payments_service.invoices.schemas import InvoiceCreate, InvoiceFilters, InvoiceUpdate
+from payments_service.invoices.schemas import (
+    InvoiceCreateFields,
+    InvoiceFilters,
+    InvoiceUpdateFields,
+)
 
 PAGE_SIZE = 50
 
@@ -77,15 +81,13 @@ async def count_invoices(conn: Connection, *, account_id: int, query: Query) -> 
 
 
 async def create_invoice(
-    conn: Connection, *, caller: Caller, data: InvoiceCreate
+    conn: Connection, *, caller: Caller, data: InvoiceCreateFields
 ) -> asyncpg.Record:
     account_id = caller.account_id
     amount = check_amount(data.amount, data.currency)
-    issued_at = data.issued_at or datetime.now(UTC).date()
-    details = Details(
-        **{field.name: getattr(data, field.name) for field in fields(Details)}
-        | {"issued_at": issued_at, "due_at": data.due_at or issued_at}
-    )
+    sent = {field.name: getattr(data, field.name) for field in fields(Details)}
+    issued_at = sent["issued_at"] or datetime.now(UTC).date()
+    details = Details(**sent | {"issued_at": issued_at, "due_at": sent["due_at"] or issued_at})
     row = await repository.insert(
         conn,
         account_id=account_id,
@@ -103,7 +105,7 @@ async def create_invoice(
 
 
 async def update_invoice(
-    conn: Connection, *, account_id: int, invoice_id: int, data: InvoiceUpdate
+    conn: Connection, *, account_id: int, invoice_id: int, data: InvoiceUpdateFields
 ) -> asyncpg.Record:
     """Change the fields sent. The amount goes through the ledger, under the row lock."""
     row = await lock_invoice(conn, account_id=account_id, invoice_id=invoice_id)

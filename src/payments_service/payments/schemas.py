@@ -2,12 +2,17 @@
 
 from pydantic import BaseModel, ConfigDict
 
-from payments_service.http.validation import PositiveAmount, Text, UtcDateTime
+from payments_service.http.validation import PositiveAmount, UtcDateTime, body
+from payments_service.payments.fields import PAYMENT
 
 
-class PaymentCreate(BaseModel):
+# The fields written out (their validation is more than their kind's), before the other ones
+# the declaration says clients write (`notes`...).
+class PaymentTime(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     paid_at: UtcDateTime
     amount: PositiveAmount
-    notes: Text | None = None
+
+
+PaymentCreate = body("PaymentCreate", PAYMENT, "v1", PaymentTime)

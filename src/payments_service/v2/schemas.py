@@ -8,7 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from payments_service.errors import UnsupportedMediaType
 from payments_service.http.json_codec import parse_json
-from payments_service.http.validation import Date, PositiveAmount, Text, UtcDateTime
+from payments_service.http.validation import Date, PositiveAmount, Text, UtcDateTime, body
+from payments_service.payments.fields import PAYMENT
 
 PerPage = Annotated[int, Query(ge=1, le=2000)]
 PageNumber = Annotated[int, Query(ge=1, le=2**31)]
@@ -22,16 +23,14 @@ async def read_json(request: Request) -> dict[str, Any]:
     return parse_json(await request.body(), None)
 
 
-class InvoicePaymentCreate(BaseModel):
+# The fields written out, before and after the other ones the declaration says clients write
+# (`notes`...).
+class InvoicePayment(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     amount: PositiveAmount
     paid_at: UtcDateTime | None = None
     paid_date: Date | None = None
-    notes: Text | None = None
-    send_thank_you: bool | None = None  # accepted; this service sends no email
-    # Not in Harvest's create body; ours so payment-provider callbacks cannot double-record.
-    transaction_id: Text | None = Field(default=None, min_length=1, max_length=255)
 
     @model_validator(mode="after")
     def _one_date(self) -> Self:
@@ -46,3 +45,14 @@ class InvoicePaymentCreate(BaseModel):
         if self.paid_date is not None:
             return datetime.combine(self.paid_date, time(), UTC)
         return datetime.now(UTC)
+
+
+class InvoicePaymentExtras(InvoicePayment):
+    send_thank_you: bool | None = None  # accepted; this service sends no email
+    # Not in Harvest's create body; ours so payment-provider callbacks cannot double-record.
+    transaction_id: Text | None = Field(default=None, min_length=1, max_length=255)
+
+
+InvoicePaymentCreate = body(
+    "InvoicePaymentCreate", PAYMENT, "v2", InvoicePayment, InvoicePaymentExtras
+)
