@@ -58,8 +58,7 @@ ROW: dict[str, Any] = dict.fromkeys((*INVOICE.columns, *PAYMENT.columns)) | {
     "recorded_by_email": "bench@bench.example",
     "created_at": NOW,
     "updated_at": NOW,
-    "last_sequence": 0,
-    "subscriptions": [],
+    "invoice_currency": "USD",  # what `record_payment` answers beside the payment
 }
 
 

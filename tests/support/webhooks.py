@@ -138,11 +138,13 @@ async def run_until(
 
 
 async def nothing_owed(db: asyncpg.Pool) -> bool:
-    """No delivery queued, and no event left to number (numbering queues its deliveries)."""
+    """No delivery queued, and no event of an account with subscriptions left to number
+    (numbering queues its deliveries; an account without any is not numbered by dispatchers)."""
     return (
         await db.fetchval(
             "SELECT (SELECT count(*) FROM webhook_deliveries)"
-            " + (SELECT count(*) FROM events WHERE position IS NULL)"
+            " + (SELECT count(*) FROM events AS e WHERE position IS NULL AND EXISTS"
+            " (SELECT FROM webhook_subscriptions AS s WHERE s.account_id = e.account_id))"
         )
         == 0
     )

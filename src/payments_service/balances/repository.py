@@ -14,10 +14,12 @@ from payments_service.invoices.fields import INVOICE
 
 COLUMNS = INVOICE.select()
 
-LOCK = statement(f"""
+READ_SQL = f"""
     SELECT {COLUMNS} FROM invoices
-    WHERE account_id = :account_id AND id = :invoice_id AND deleted_at IS NULL FOR UPDATE
-""")
+    WHERE account_id = :account_id AND id = :invoice_id AND deleted_at IS NULL
+"""
+READ = statement(READ_SQL)
+LOCK = statement(f"{READ_SQL} FOR UPDATE")
 
 # A paid invoice keeps the time it became paid; one that stops being paid loses it. (No now()
 # in the CASE: Citus refuses functions that are not immutable there.)
@@ -49,6 +51,10 @@ def stored(ledger: Ledger) -> dict[str, object]:
 async def lock(conn: Connection, *, account_id: int, invoice_id: int) -> asyncpg.Record | None:
     """The invoice row, locked until the transaction ends: every balance change starts here."""
     return await conn.fetchrow(*LOCK.bind(account_id=account_id, invoice_id=invoice_id))
+
+
+async def read(conn: Connection, *, account_id: int, invoice_id: int) -> asyncpg.Record | None:
+    return await conn.fetchrow(*READ.bind(account_id=account_id, invoice_id=invoice_id))
 
 
 async def exists(conn: Connection, *, account_id: int, invoice_id: int) -> bool:

@@ -3,7 +3,6 @@ its `Ledger`, store the new one with the change's events. Everything in the call
 transaction; the rule itself is `domain/ledger.py`."""
 
 from datetime import UTC, datetime
-from decimal import Decimal
 
 import asyncpg
 
@@ -35,6 +34,14 @@ async def lock_invoice(conn: Connection, *, account_id: int, invoice_id: int) ->
     return row
 
 
+async def current_invoice(conn: Connection, *, account_id: int, invoice_id: int) -> asyncpg.Record:
+    """The invoice as it is now, not locked (to explain a change it refused)."""
+    row = await repository.read(conn, account_id=account_id, invoice_id=invoice_id)
+    if row is None:
+        raise invoice_not_found(invoice_id)
+    return row
+
+
 async def require_invoice(conn: Connection, *, account_id: int, invoice_id: int) -> None:
     """A 404 unless the account has this invoice (whose payments a request reads)."""
     if not await repository.exists(conn, account_id=account_id, invoice_id=invoice_id):
@@ -52,18 +59,15 @@ async def save_balance(
     locked: asyncpg.Record,
     balance: ledger.Ledger,
     change: EventType,
-    payment_id: int | None = None,
-    payment_amount: Decimal | None = None,
-    paid_at: datetime | None = None,
 ) -> asyncpg.Record:
-    """Store the new balance of the `locked` invoice and emit the change's events; `paid_at` is
-    when a payment that settles the invoice was paid (by default, now)."""
+    """Store the new balance of the `locked` invoice after a change of its own (a payment's is
+    `record_payment`'s or `delete_payment`'s, in the database) and emit the change's events."""
     row = await repository.save(
         conn,
         account_id=account_id,
         invoice_id=locked["id"],
         ledger=balance,
-        became_paid=paid_at or datetime.now(UTC),
+        became_paid=datetime.now(UTC),
     )
     await events.emit(
         conn,
@@ -71,8 +75,6 @@ async def save_balance(
         change=change,
         invoice=row,
         before=locked["state"],
-        payment_id=payment_id,
-        payment_amount=payment_amount,
     )
     return row
 

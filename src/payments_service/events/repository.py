@@ -17,7 +17,6 @@ number of subscriptions. A subscription is made and deleted holding the same loc
 """
 
 from collections.abc import Sequence
-from decimal import Decimal
 from functools import cache
 
 import asyncpg
@@ -28,10 +27,12 @@ from payments_service.db.statement import Statement, statement
 COLUMNS = """id, position, type, account_id, invoice_id, sequence, payment_id, payment_amount,
     amount, due_amount, state, currency, created_at"""
 
-# The invoice's last event number.
-BEFORE_RECORDING = statement("""
-    SELECT coalesce(max(e.sequence), 0) AS last_sequence
-    FROM events AS e WHERE e.account_id = :account_id AND e.invoice_id = :invoice_id
+# Moves the invoice's event counter on by :count and answers the number before (the invoice row
+# is locked by the caller, so the numbers are the invoice's next ones).
+ADVANCE_SEQUENCE = statement("""
+    UPDATE invoices SET last_event_sequence = last_event_sequence + :count
+    WHERE account_id = :account_id AND id = :invoice_id
+    RETURNING last_event_sequence - :count
 """)
 
 # Locks the account's counter (made on first use) and answers it.
@@ -141,8 +142,15 @@ async def number_all_committed(conn: Connection, *, account_id: int) -> None:
         pass
 
 
-# Accounts with events to number (by ix_events_unnumbered, which holds only those).
-UNNUMBERED = statement("SELECT DISTINCT account_id FROM events WHERE position IS NULL")
+# Accounts with webhook subscriptions and events to number (by ix_events_unnumbered, which holds
+# only those). An account without subscriptions has nothing to queue: its events are numbered
+# when its feed is read or a subscription is made, not by every poll (a busy account's would
+# double its events' writes).
+UNNUMBERED = statement("""
+    SELECT DISTINCT e.account_id FROM events AS e
+    WHERE e.position IS NULL
+        AND EXISTS (SELECT FROM webhook_subscriptions AS s WHERE s.account_id = e.account_id)
+""")
 
 
 async def accounts_to_number(conn: Connection) -> list[int]:
@@ -154,13 +162,13 @@ def insert_statement(count: int) -> Statement:
     """`count` events of one invoice, unnumbered: all alike but for their sequence (from the
     first one's) and their type (`type0`, `type1`, ...)."""
     rows = ", ".join(
-        f"(:account_id, :invoice_id, :first_sequence::bigint + {n}, :type{n}, :payment_id, "
-        ":payment_amount, :amount, :due_amount, :state, :currency)"
+        f"(:account_id, :invoice_id, :first_sequence::bigint + {n}, :type{n}, "
+        ":amount, :due_amount, :state, :currency)"
         for n in range(count)
     )
     return statement(f"""
-        INSERT INTO events (account_id, invoice_id, sequence, type, payment_id,
-            payment_amount, amount, due_amount, state, currency)
+        INSERT INTO events (account_id, invoice_id, sequence, type, amount, due_amount, state,
+            currency)
         VALUES {rows}
     """)
 
@@ -171,24 +179,19 @@ async def record(
     account_id: int,
     invoice: asyncpg.Record,
     types: Sequence[str],
-    payment_id: int | None,
-    payment_amount: Decimal | None,
 ) -> None:
     """The events of a change to `invoice` (its row after the change: id, amount, due_amount,
     state, currency), one per type, numbered after the invoice's last event (their webhook
     deliveries are queued when they get their positions). The caller holds the invoice row
-    locked, so reading its last event here is race-free."""
-    before = await conn.fetchrow(
-        *BEFORE_RECORDING.bind(account_id=account_id, invoice_id=invoice["id"])
+    locked."""
+    last_sequence: int = await conn.fetchval(
+        *ADVANCE_SEQUENCE.bind(account_id=account_id, invoice_id=invoice["id"], count=len(types))
     )
-    assert before is not None  # an aggregate: one row
     await conn.execute(
         *insert_statement(len(types)).bind(
             account_id=account_id,
             invoice_id=invoice["id"],
-            first_sequence=before["last_sequence"] + 1,
-            payment_id=payment_id,
-            payment_amount=payment_amount,
+            first_sequence=last_sequence + 1,
             amount=invoice["amount"],
             due_amount=invoice["due_amount"],
             state=invoice["state"],

@@ -6,7 +6,6 @@ events are numbered 1, 2, 3, ... in the order the changes happened.
 """
 
 import re
-from decimal import Decimal
 from typing import Any
 
 import asyncpg
@@ -27,18 +26,14 @@ async def emit(
     change: EventType,
     invoice: asyncpg.Record,
     before: str | None,
-    payment_id: int | None = None,
-    payment_amount: Decimal | None = None,
 ) -> None:
-    """Record `change` to `invoice` (its row after the change; `before` its state before), and
-    to the payment it recorded or deleted, if any."""
+    """Record `change` to `invoice` (its row after the change; `before` its state before).
+    A payment's events are written by `record_payment` and `delete_payment`, in the database."""
     await repository.record(
         conn,
         account_id=account_id,
         invoice=invoice,
         types=event_types(change, before, invoice["state"]),
-        payment_id=payment_id,
-        payment_amount=payment_amount,
     )
 
 

@@ -119,6 +119,8 @@ INVOICE = Fields(
         # Soft delete: the (soft-deleted) payments that once paid it still reference the row.
         table_only("deleted_at", Kind.DATETIME),
         table_only("deleted_by_email"),
+        # The sequence number of its last event: the next change's events take the next ones.
+        Field("last_event_sequence", Kind.INTEGER, v1=False, v2=False, read=False, default="0"),
     ),
     v1_order=(
         "id",

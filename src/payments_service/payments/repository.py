@@ -3,12 +3,11 @@
 The column lists come from the payment's field declaration (`payments/fields.py`)."""
 
 from datetime import datetime
-from decimal import Decimal
 
 import asyncpg
 
 from payments_service.db.pool import Connection
-from payments_service.db.statement import placeholders, statement
+from payments_service.db.statement import statement
 from payments_service.payments.fields import PAYMENT
 
 COLUMNS = PAYMENT.select()
@@ -136,37 +135,38 @@ async def has_live_transaction(
     return found
 
 
+# Recording and deleting are one call each of a server-side function (migration 0013) that
+# locks the invoice, applies the balance rule and writes the payment, the balance and its events:
+# the invoice stays locked only while it runs. The payment's written columns are its
+# parameters, `p_<column>`.
 WRITTEN = ("account_id", *PAYMENT.written)
-INSERT = statement(f"""
-    INSERT INTO payments ({", ".join(WRITTEN)}) VALUES ({placeholders(WRITTEN)})
-    ON CONFLICT (account_id, invoice_id, transaction_id)
-        WHERE transaction_id IS NOT NULL AND deleted_at IS NULL DO NOTHING
-    RETURNING {COLUMNS}
+RECORD = statement(f"""
+    SELECT {PAYMENT.select("(r.recorded)")}, r.invoice_currency
+    FROM record_payment({", ".join(f"p_{column} => :{column}" for column in WRITTEN)}) AS r
 """)
 
 
-async def insert(conn: Connection, **values: object) -> asyncpg.Record | None:
-    """The new payment (`values` names every written column); None, and nothing written, when
-    a live payment on the invoice has this transaction id. The caller holds the invoice row
-    locked."""
-    return await conn.fetchrow(*INSERT.bind(**values))
+async def record(conn: Connection, **values: object) -> asyncpg.Record | None:
+    """The new payment (`values` names every written column), with its invoice's currency as
+    `invoice_currency`; None, and nothing written, when it was refused (see `record_payment`
+    in migration 0013): the caller finds out why."""
+    return await conn.fetchrow(*RECORD.bind(**values))
 
 
-SOFT_DELETE = statement("""
-    UPDATE payments SET deleted_at = now(), deleted_by_email = :by_email, updated_at = now()
-    WHERE account_id = :account_id AND invoice_id = :invoice_id AND id = :payment_id
-        AND deleted_at IS NULL
-    RETURNING amount
+DELETE = statement("""
+    SELECT delete_payment(p_account_id => :account_id, p_invoice_id => :invoice_id,
+        p_payment_id => :payment_id, p_by_email => :by_email)
 """)
 
 
-async def soft_delete(
+async def delete(
     conn: Connection, *, account_id: int, invoice_id: int, payment_id: int, by_email: str
-) -> Decimal | None:
-    """The deleted payment's amount, or None when there was no such live payment."""
-    amount: Decimal | None = await conn.fetchval(
-        *SOFT_DELETE.bind(
+) -> str:
+    """Soft delete the payment and give its amount back to the invoice: 'deleted', 'no invoice'
+    or 'no payment'."""
+    outcome: str = await conn.fetchval(
+        *DELETE.bind(
             account_id=account_id, invoice_id=invoice_id, payment_id=payment_id, by_email=by_email
         )
     )
-    return amount
+    return outcome

@@ -1,5 +1,6 @@
-"""Payment use cases: lock the invoice, change the payment, recompute the balance, all in the
-caller's transaction."""
+"""Payment use cases. Recording or deleting one is one call of a server-side function that locks
+the invoice, changes the payment and stores the balance and events (`domain/ledger.py` is the
+rule it applies); a refused payment is explained here, by the same rule."""
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
@@ -12,17 +13,15 @@ import asyncpg
 
 from payments_service.accounts.tokens import Caller
 from payments_service.balances.service import (
+    current_invoice,
     invoice_not_found,
     ledger_of,
-    lock_invoice,
     require_invoice,
-    save_balance,
 )
 from payments_service.db.pool import Connection
 from payments_service.domain import ledger
 from payments_service.domain.money import check_amount
-from payments_service.errors import NotFound, Unprocessable
-from payments_service.events.catalog import EventType
+from payments_service.errors import Conflict, NotFound, Unprocessable
 from payments_service.observability import metrics
 from payments_service.payments import repository
 
@@ -138,6 +137,8 @@ class PaymentBody(Protocol):
 # name (None when the body has none: v1's has no transaction_id), so none can be dropped.
 SET_HERE = ("account_id", "invoice_id", "amount", "paid_at", "recorded_by", "recorded_by_email")
 FROM_BODY = tuple(column for column in repository.WRITTEN if column not in SET_HERE)
+# Calls of `record_payment` when the invoice keeps changing between a refusal and its reason.
+ATTEMPTS = 3
 
 
 async def record_payment(
@@ -152,65 +153,68 @@ async def record_payment(
     payment would also overpay), so a payment provider's retried callback cannot record the same
     money twice."""
     account_id = caller.account_id
-    invoice = await lock_invoice(conn, account_id=account_id, invoice_id=invoice_id)
-    amount = check_amount(data.amount, invoice["currency"])
     transaction_id: str | None = getattr(data, "transaction_id", None)
-    try:
-        balance = ledger.record_payment(ledger_of(invoice), amount)
-    except Unprocessable:
-        if transaction_id is not None and await repository.has_live_transaction(
-            conn, account_id=account_id, invoice_id=invoice_id, transaction_id=transaction_id
-        ):
-            raise _taken(transaction_id) from None
-        raise
     values = {column: getattr(data, column, None) for column in FROM_BODY} | {
         "account_id": account_id,
         "invoice_id": invoice_id,
-        "amount": amount,
+        "amount": data.amount,
         "paid_at": paid_at,
         "recorded_by": caller.name,
         "recorded_by_email": caller.email,
     }
-    payment = await repository.insert(conn, **values)
-    if payment is None:
-        raise _taken(transaction_id)
-    await save_balance(
-        conn,
-        account_id=account_id,
-        locked=invoice,
-        balance=balance,
-        change=EventType.PAYMENT_CREATED,
-        payment_id=payment["id"],
-        payment_amount=amount,
-        paid_at=paid_at,
+    for _ in range(ATTEMPTS):
+        payment = await repository.record(conn, **values)
+        if payment is not None:
+            # Counted before the request's commit: a commit that then fails over-counts by one.
+            metrics.payment_recorded(payment["invoice_currency"], payment["amount"])
+            return payment
+        await _refusal(
+            conn,
+            account_id=account_id,
+            invoice_id=invoice_id,
+            amount=data.amount,
+            transaction_id=transaction_id,
+        )
+    raise Conflict("The invoice kept changing while the payment was recorded; retry")
+
+
+async def _refusal(
+    conn: Connection,
+    *,
+    account_id: int,
+    invoice_id: int,
+    amount: Decimal,
+    transaction_id: str | None,
+) -> None:
+    """Raise why the invoice refused the payment, by `ledger.py`'s rule on its state now: the
+    404 or 422 a user gets. Returns if it would accept it now (it changed since the refusal)."""
+    invoice = await current_invoice(conn, account_id=account_id, invoice_id=invoice_id)
+    checked = check_amount(amount, invoice["currency"])
+    taken = transaction_id is not None and await repository.has_live_transaction(
+        conn, account_id=account_id, invoice_id=invoice_id, transaction_id=transaction_id
     )
-    # Counted before the request's commit: a commit that then fails over-counts by one.
-    metrics.payment_recorded(invoice["currency"], amount)
-    return payment
+    try:
+        ledger.record_payment(ledger_of(invoice), checked)
+    except Unprocessable:
+        if taken:
+            raise _taken(transaction_id) from None
+        raise
+    if taken:
+        raise _taken(transaction_id)
 
 
 async def delete_payment(
     conn: Connection, *, caller: Caller, invoice_id: int, payment_id: int
 ) -> None:
-    account_id = caller.account_id
-    invoice = await lock_invoice(conn, account_id=account_id, invoice_id=invoice_id)
-    amount = await repository.soft_delete(
+    outcome = await repository.delete(
         conn,
-        account_id=account_id,
+        account_id=caller.account_id,
         invoice_id=invoice_id,
         payment_id=payment_id,
         by_email=caller.email,
     )
-    if amount is None:
+    if outcome == "no invoice":
+        raise invoice_not_found(invoice_id)
+    if outcome == "no payment":
         raise _not_found(payment_id)
-    balance = ledger.remove_payment(ledger_of(invoice), amount)
-    await save_balance(
-        conn,
-        account_id=account_id,
-        locked=invoice,
-        balance=balance,
-        change=EventType.PAYMENT_DELETED,
-        payment_id=payment_id,
-        payment_amount=amount,
-    )
     metrics.PAYMENTS_DELETED.inc()

@@ -2,7 +2,7 @@
 
 They are the service's hot path, so plain Starlette routes (http/plain_route.py): each handler
 reads what FastAPI's dependencies used to give it, in the order FastAPI solved them, so that
-errors keep their precedence: credentials (401, 403, 503), the connection or transaction (503),
+errors keep their precedence: credentials (401, 403, 503), the connection (503),
 the Accept header (406), the Idempotency-Key (422, 409), then the path ids (404).
 
 The documented paths come with their aliases: `/invoice/...` (the documented Location) and
@@ -17,7 +17,7 @@ from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
 
-from payments_service.db.pool import holding_connection, pooled, request_connection, transaction
+from payments_service.db.pool import holding_connection, pooled, request_connection
 from payments_service.documents import Document
 from payments_service.http.auth import authenticate
 from payments_service.http.negotiation import read_body, respond, respond_streamed, response_format
@@ -77,35 +77,37 @@ async def get_payment(request: Request) -> Response:
 async def create_payment(request: Request) -> Response:
     async with holding_connection(request):
         caller = await authenticate(request)
-        async with transaction(request) as conn:
-            fmt = await response_format(request)
-            try:
-                key = key_of(request)
-            except RequestValidationError:
-                path_id(request, "invoice_id")  # FastAPI saw both: an invalid id wins (404)
-                raise
-            idempotency = await begin(request, caller, conn, key)
+        conn = await request_connection(request)
+        fmt = await response_format(request)
+        try:
+            key = key_of(request)
+        except RequestValidationError:
+            path_id(request, "invoice_id")  # FastAPI saw both: an invalid id wins (404)
+            raise
+
+        async def record() -> Response:
             invoice_id = path_id(request, "invoice_id")
+            data = validate(PaymentCreate, await read_body(request, PAYMENT.v1))
+            row = await service.record_payment(
+                conn, caller=caller, invoice_id=invoice_id, data=data, paid_at=data.paid_at
+            )
+            headers = {"Location": location(invoice_id, row["id"])}
+            return respond(fmt, Document(PAYMENT.v1, row), 201, headers)
 
-            async def record() -> Response:
-                data = validate(PaymentCreate, await read_body(request, PAYMENT.v1))
-                row = await service.record_payment(
-                    conn, caller=caller, invoice_id=invoice_id, data=data, paid_at=data.paid_at
-                )
-                headers = {"Location": location(invoice_id, row["id"])}
-                return respond(fmt, Document(PAYMENT.v1, row), 201, headers)
-
-            return await answer(idempotency, record)
+        if key is None:  # recording is one statement: a transaction of its own
+            return await record()
+        async with conn.transaction():  # the key is stored with the payment
+            return await answer(await begin(request, caller, conn, key), record)
 
 
 async def delete_payment(request: Request) -> Response:
     async with holding_connection(request):
         caller = await authenticate(request)
-        async with transaction(request) as conn:
-            invoice_id, payment_id = path_id(request, "invoice_id"), path_id(request, "payment_id")
-            await service.delete_payment(
-                conn, caller=caller, invoice_id=invoice_id, payment_id=payment_id
-            )
+        conn = await request_connection(request)
+        invoice_id, payment_id = path_id(request, "invoice_id"), path_id(request, "payment_id")
+        await service.delete_payment(
+            conn, caller=caller, invoice_id=invoice_id, payment_id=payment_id
+        )
     return Response(status_code=200)
 
 
