@@ -7,6 +7,8 @@ from collections import Counter
 import asyncpg
 import httpx
 
+from payments_service.accounts import service as accounts
+from payments_service.events import repository as events
 from payments_service.webhooks import service as webhooks
 from tests.support.api import create_invoice, paid
 from tests.support.auth import Account
@@ -16,6 +18,7 @@ from tests.support.webhooks import (
     Request,
     in_background,
     nothing_owed,
+    one_round,
     read_feed,
     run_until,
     subscribe,
@@ -139,3 +142,40 @@ async def test_the_outbox_lag_counts_an_event_not_queued_yet(
         assert await webhooks.oldest_pending_age(conn) > 0.0
         await run_until(await make_dispatcher(), lambda: nothing_owed(db))
         assert await webhooks.oldest_pending_age(conn) == 0.0
+
+
+async def test_one_accounts_backlog_is_numbered_a_batch_per_poll_and_holds_no_other_up(
+    client: httpx.AsyncClient,
+    owner: Account,
+    stranger: Account,
+    db: asyncpg.Pool,
+    receiver: Receiver,
+    make_dispatcher: MakeDispatcher,
+) -> None:
+    await subscribe(client, owner, f"{receiver.url}/busy")
+    await subscribe(client, stranger, receiver.url)
+    async with db.acquire() as conn:  # numbered, not sent: the test looks at the numbering
+        await accounts.set_account_active(conn, account_id=owner.id, active=False)
+    await db.execute(  # a backlog of 2.5 batches, as after an outage of every dispatcher
+        "INSERT INTO events (account_id, invoice_id, sequence, type, amount, due_amount, state,"
+        " currency) SELECT $1, n, 1, 'invoice.created', 1, 1, 'draft', 'USD'"
+        " FROM generate_series(1, $2::int) AS n",
+        owner.id,
+        events.BATCH * 5 // 2,
+    )
+    await create_invoice(client, stranger, sent=False)
+    dispatcher = await make_dispatcher()
+
+    await one_round(dispatcher)
+
+    assert [e["type"] for e in receiver.accepted] == ["invoice.created"]
+    assert await _unnumbered(db, owner) == events.BATCH * 3 // 2
+    await one_round(dispatcher)
+    assert await _unnumbered(db, owner) == events.BATCH // 2
+
+
+async def _unnumbered(db: asyncpg.Pool, account: Account) -> int:
+    count: int = await db.fetchval(
+        "SELECT count(*) FROM events WHERE account_id = $1 AND position IS NULL", account.id
+    )
+    return count
