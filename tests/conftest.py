@@ -16,7 +16,7 @@ from payments_service.config import Settings
 from tests.support.app import checked_client, make_app
 from tests.support.auth import METRICS_TOKEN, Account, make_account
 from tests.support.contract import ContractChecker
-from tests.support.database import CITUS, session_database, truncate_all
+from tests.support.database import CITUS, empty_all, reset_statement, session_database
 from tests.support.server import LOOPBACK, start_server
 
 # What `make test-citus` leaves out, and why (each shows as skipped with its reason).
@@ -73,9 +73,15 @@ async def db(database_url: str) -> AsyncIterator[asyncpg.Pool]:
     await pool.close()
 
 
+@pytest.fixture(scope="session")
+async def reset(db: asyncpg.Pool) -> str:
+    """The statement that empties the tables (support/database.py)."""
+    return await reset_statement(db)
+
+
 @pytest.fixture(autouse=True)
-async def empty_tables(db: asyncpg.Pool) -> None:
-    await truncate_all(db)
+async def empty_tables(db: asyncpg.Pool, reset: str) -> None:
+    await empty_all(db, reset)
 
 
 @pytest.fixture(scope="session")

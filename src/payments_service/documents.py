@@ -34,7 +34,9 @@ UTC_DATETIME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"
 
 def format_datetime(value: datetime) -> str:
     """2008-02-14T19:36:52Z: in UTC, to the second (isoformat: twice as fast as strftime)."""
-    return value.astimezone(UTC).isoformat(timespec="seconds").removesuffix("+00:00") + "Z"
+    if value.tzinfo is not UTC:  # asyncpg's timestamptz are in UTC already: no conversion
+        value = value.astimezone(UTC)
+    return value.isoformat(timespec="seconds").removesuffix("+00:00") + "Z"
 
 
 class Kind(Enum):

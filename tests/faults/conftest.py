@@ -12,7 +12,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from tests.support.database import OwnPostgres, truncate_all
+from tests.support.database import OwnPostgres, empty_all, reset_statement
 
 
 @pytest.fixture(scope="package")
@@ -31,6 +31,6 @@ async def own_db(own_postgres: OwnPostgres) -> AsyncIterator[asyncpg.Pool]:
     """A pool on the own PostgreSQL (running, tables empty) for seeding and assertions."""
     pool = await asyncpg.create_pool(own_postgres.url, min_size=1, max_size=3)
     assert pool is not None
-    await truncate_all(pool)
+    await empty_all(pool, await reset_statement(pool))
     yield pool
     await pool.close()

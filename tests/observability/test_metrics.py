@@ -5,8 +5,10 @@ import random
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 
 from payments_service.config import Settings
+from payments_service.db.pool import PoolSizes
 from tests.support.api import create_invoice, payment_xml, v2_headers
 from tests.support.app import serving
 from tests.support.auth import METRICS_AUTH, Account
@@ -154,3 +156,32 @@ async def test_a_thousand_odd_methods_and_paths_do_not_grow_metrics(
     grown = {s for s in series(after) - series(before) if s[0].startswith("http_")}
     assert not grown, grown
     print(f"\n/metrics: {len(before)} bytes before, {len(after)} after 1,000 odd requests")
+
+
+class FakePool:
+    def __init__(self) -> None:
+        self.size, self.idle = 0, 0
+
+    def get_size(self) -> int:
+        return self.size
+
+    def get_idle_size(self) -> int:
+        return self.idle
+
+
+async def test_the_pool_gauges_show_the_pool_as_it_is_once_a_burst_of_changes_ends() -> None:
+    sizes, pool = PoolSizes(), FakePool()
+    for in_use in range(1, 50):  # many changes, faster than the gauges are written
+        pool.size, pool.idle = 50, 50 - in_use
+        sizes.changed(pool)  # type: ignore[arg-type]
+    pool.size, pool.idle = 8, 5
+    sizes.changed(pool)  # type: ignore[arg-type]
+    for _ in range(100):  # written at most PoolSizes.SECONDS later; generous here
+        shown = tuple(
+            REGISTRY.get_sample_value("db_pool_connections", {"state": state})
+            for state in ("in_use", "idle")
+        )
+        if shown == (3, 5):
+            break
+        await asyncio.sleep(0.05)
+    assert shown == (3, 5)

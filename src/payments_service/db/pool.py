@@ -8,6 +8,7 @@ Retry-After, decided here and nowhere else; the pool is (re)connected in the bac
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -112,6 +113,36 @@ def _unavailable() -> ServiceUnavailable:
     return ServiceUnavailable("The database is not reachable; retry shortly", retry_after=2)
 
 
+class PoolSizes:
+    """The pool's sizes for `db_pool_connections`, written after a change at once if the last
+    write is SECONDS old, else when it will be: never staler than that, and not twice per
+    request (a write counts the pool's connections and, with several workers, writes a shared
+    file under a lock: more CPU per request than the request's log line)."""
+
+    SECONDS = 0.1
+
+    def __init__(self) -> None:
+        self.written_at = -self.SECONDS
+        self.due: asyncio.TimerHandle | None = None
+
+    def changed(self, pool: asyncpg.Pool) -> None:
+        wait = self.written_at + self.SECONDS - time.monotonic()
+        if wait <= 0:
+            self.write(pool)
+        elif self.due is None:
+            self.due = asyncio.get_running_loop().call_later(wait, self.write, pool)
+
+    def write(self, pool: asyncpg.Pool) -> None:
+        if self.due is not None:
+            self.due.cancel()
+            self.due = None
+        self.written_at = time.monotonic()
+        metrics.pool_sizes(pool.get_size(), pool.get_idle_size())
+
+
+pool_sizes = PoolSizes()  # one per worker, as the gauges are
+
+
 @contextlib.asynccontextmanager
 async def pooled(request: Request) -> AsyncIterator[Connection]:
     """A connection from the app's pool for as long as the block runs."""
@@ -121,7 +152,7 @@ async def pooled(request: Request) -> AsyncIterator[Connection]:
     try:
         with metrics.POOL_WAITING.track_inprogress():
             conn = await pool.acquire(timeout=request.app.state.settings.db_pool_timeout)
-        metrics.pool_sizes(pool.get_size(), pool.get_idle_size())
+        pool_sizes.changed(pool)
     except TimeoutError:
         raise ServiceUnavailable("The service is busy; retry shortly") from None
     except Exception as exc:
@@ -145,7 +176,7 @@ async def pooled(request: Request) -> AsyncIterator[Connection]:
             # The pool has terminated the connection it could not reset; the request's outcome
             # was settled by its transaction already, so it must not turn into an error now.
             logger.warning("dropped a connection that could not be reset (%r)", exc)
-        metrics.pool_sizes(pool.get_size(), pool.get_idle_size())
+        pool_sizes.changed(pool)
 
 
 # Where the request keeps its connection and what returns it to the pool (this service's own

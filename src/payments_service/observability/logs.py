@@ -17,13 +17,28 @@ TOKEN = re.compile(r"ps_\d+_\d+_[\w-]+")
 CREDENTIALS = re.compile(r"\b(?i:(bearer|basic))\s+[\w.~+/=-]+")
 CARD_LIKE = re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])")  # 13 to 19 digits
 QUERY_TOKEN = re.compile(r"(?i:\baccess_token)=[^&\s]*")  # in a query string
-# Any of these: most strings match none, and one search is cheaper than four substitutions.
-SUSPECT = re.compile("|".join(p.pattern for p in (TOKEN, CREDENTIALS, CARD_LIKE, QUERY_TOKEN)))
+# What a string holds if any of these can match in it (and sometimes when none does): most
+# strings hold none of it, and these checks are cheaper than the four searches. The regular
+# expressions start with a character class or letter, which `re` skips ahead to; one pattern
+# of all four, as an alternation, started with none and cost twice as much.
+CARD_DIGITS = re.compile(r"[\d -]{13}")  # CARD_LIKE's 13 to 19 digits, spaces and dashes
+CREDENTIAL_WORD = re.compile(r"[bB](?i:earer|asic)")
+
+
+def _suspect(text: str) -> bool:
+    return (
+        "ps_" in text  # TOKEN
+        or "=" in text  # QUERY_TOKEN
+        or CARD_DIGITS.search(text) is not None
+        or CREDENTIAL_WORD.search(text) is not None
+    )
+
+
 SECRET_KEYS = {"authorization", "token", "password", "secret", "cookie", "api_key", "access_token"}
 
 
 def redact_text(text: str) -> str:
-    if SUSPECT.search(text) is None:
+    if not _suspect(text):
         return text
     text = QUERY_TOKEN.sub("access_token=[redacted]", text)
     text = TOKEN.sub("[token]", text)

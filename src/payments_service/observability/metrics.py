@@ -3,6 +3,8 @@ each worker writes its samples there and any worker's /metrics reports all of th
 
 import os
 from decimal import Decimal
+from functools import cache
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -44,9 +46,15 @@ OUTBOX_LAG = Gauge(
 )
 
 
+@cache  # a few currencies: looking the labels up cost more than the increments
+def _recorded(currency: str) -> tuple[Any, Any]:
+    return PAYMENTS_RECORDED.labels(currency), AMOUNT_RECORDED.labels(currency)
+
+
 def payment_recorded(currency: str, amount: Decimal) -> None:
-    PAYMENTS_RECORDED.labels(currency).inc()
-    AMOUNT_RECORDED.labels(currency).inc(float(amount))  # a metric, not money: float is fine
+    count, total = _recorded(currency)
+    count.inc()
+    total.inc(float(amount))  # a metric, not money: float is fine
 
 
 POOL_IN_USE, POOL_IDLE = POOL.labels("in_use"), POOL.labels("idle")

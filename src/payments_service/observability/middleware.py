@@ -46,6 +46,9 @@ def _series(method: str, route: str, status: int) -> tuple[Any, Any]:
 class ObservabilityMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        # The logger itself, not the lazy proxy that would look it up at every call (made when
+        # the app first runs, after logs.configure).
+        self.log = access_log.bind()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -69,7 +72,7 @@ class ObservabilityMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         except Exception:
-            access_log.exception("unhandled error")
+            self.log.exception("unhandled error")
             if started:
                 raise
             problem = Problem("internal", "Internal server error")
@@ -78,14 +81,13 @@ class ObservabilityMiddleware:
             self._record(scope, status, time.perf_counter() - start, request_id)
             structlog.contextvars.reset_contextvars(**bound)
 
-    @staticmethod
-    def _record(scope: Scope, status: int, duration: float, request_id: str) -> None:
+    def _record(self, scope: Scope, status: int, duration: float, request_id: str) -> None:
         route = getattr(scope.get("route"), "path_format", None) or "unmatched"
         method = scope["method"] if scope["method"] in METHODS else "other"
         count, latency = _series(method, route, status)
         count.inc()
         latency.observe(duration)
-        access_log.info(
+        self.log.info(
             "request",
             method=method,
             route=route,

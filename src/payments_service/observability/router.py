@@ -7,7 +7,7 @@ import asyncpg
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from payments_service.db.pool import is_unavailable
+from payments_service.db.pool import is_unavailable, pool_sizes
 from payments_service.errors import NotFound, Unauthorized
 from payments_service.http.openapi import json_operation
 from payments_service.observability import metrics
@@ -48,7 +48,7 @@ async def prometheus_metrics(request: Request) -> Response:
     _authorize(request)
     pool = request.app.state.pool
     if pool is not None:
-        metrics.pool_sizes(pool.get_size(), pool.get_idle_size())
+        pool_sizes.write(pool)
         await _outbox_lag(pool, wait=request.app.state.settings.db_pool_timeout)
     body, content_type = metrics.exposition()
     return Response(body, media_type=content_type)
