@@ -3,8 +3,9 @@
 The column lists come from the invoice's field declaration (`invoices/fields.py`); its balance
 is written by `balances/`."""
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 import asyncpg
 
@@ -17,23 +18,10 @@ from payments_service.invoices.fields import INVOICE
 COLUMNS = INVOICE.select()
 
 
-@dataclass(frozen=True)
-class Details:
-    """What a client writes on an invoice (everything but the balance), in column order."""
-
-    client_id: int
-    number: str
-    currency: str
-    issued_at: date
-    due_at: date
-    subject: str | None
-    notes: str | None
-    purchase_order: str | None
-    period_start: date | None
-    period_end: date | None
-
-
-DETAILS = tuple(field.name for field in fields(Details))
+# What a client writes on an invoice besides its amount (which goes through the ledger), by
+# column: the declaration's `write` fields.
+DETAILS = tuple(field.name for field in INVOICE.fields if field.write and field.name != "amount")
+Details = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -49,7 +37,7 @@ class Query:
 
 
 def details_of(row: asyncpg.Record) -> Details:
-    return Details(**{field.name: row[field.name] for field in fields(Details)})
+    return {name: row[name] for name in DETAILS}
 
 
 GET = statement(f"""
@@ -127,7 +115,7 @@ async def insert(
     return await conn.fetchrow(
         *INSERT.bind(
             account_id=account_id,
-            **asdict(details),
+            **details,
             **stored(ledger),
             paid_at=None,
             created_by_id=created_by_id,
@@ -148,7 +136,7 @@ async def update_details(
     """False when another live invoice of the account has this number."""
     try:
         await conn.execute(
-            *UPDATE_DETAILS.bind(account_id=account_id, invoice_id=invoice_id, **asdict(details))
+            *UPDATE_DETAILS.bind(account_id=account_id, invoice_id=invoice_id, **details)
         )
     except asyncpg.UniqueViolationError:
         return False

@@ -1,6 +1,5 @@
 """Invoice use cases. Balance changes lock the invoice row and go through `ledger`."""
 
-from dataclasses import fields, replace
 from datetime import UTC, date, datetime
 
 import asyncpg
@@ -22,7 +21,7 @@ from payments_service.errors import Unprocessable
 from payments_service.events import service as events
 from payments_service.events.catalog import EventType
 from payments_service.invoices import repository
-from payments_service.invoices.repository import Details
+from payments_service.invoices.repository import DETAILS
 from payments_service.invoices.repository import Query as Query  # what the list functions take
 from payments_service.invoices.schemas import (
     InvoiceCreateFields,
@@ -85,9 +84,9 @@ async def create_invoice(
 ) -> asyncpg.Record:
     account_id = caller.account_id
     amount = check_amount(data.amount, data.currency)
-    sent = {field.name: getattr(data, field.name) for field in fields(Details)}
+    sent = {name: getattr(data, name) for name in DETAILS}
     issued_at = sent["issued_at"] or datetime.now(UTC).date()
-    details = Details(**sent | {"issued_at": issued_at, "due_at": sent["due_at"] or issued_at})
+    details = sent | {"issued_at": issued_at, "due_at": sent["due_at"] or issued_at}
     row = await repository.insert(
         conn,
         account_id=account_id,
@@ -111,8 +110,8 @@ async def update_invoice(
     row = await lock_invoice(conn, account_id=account_id, invoice_id=invoice_id)
     changes = data.model_dump(exclude_unset=True)
     new_amount = changes.pop("amount", row["amount"])
-    details = replace(repository.details_of(row), **changes)
-    if details.currency != row["currency"] and await has_live_payments(
+    details = repository.details_of(row) | changes
+    if details["currency"] != row["currency"] and await has_live_payments(
         conn, account_id=account_id, invoice_id=invoice_id
     ):
         raise Unprocessable(
@@ -120,11 +119,11 @@ async def update_invoice(
             code="currency_locked",
             field="currency",
         )
-    balance = ledger.change_amount(ledger_of(row), check_amount(new_amount, details.currency))
+    balance = ledger.change_amount(ledger_of(row), check_amount(new_amount, details["currency"]))
     if not await repository.update_details(
         conn, account_id=account_id, invoice_id=invoice_id, details=details
     ):
-        raise _number_taken(details.number)
+        raise _number_taken(details["number"])
     return await save_balance(
         conn, account_id=account_id, locked=row, balance=balance, change=EventType.INVOICE_UPDATED
     )
