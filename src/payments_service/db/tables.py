@@ -233,8 +233,6 @@ class Event(SQLModel, table=True):
         Index(
             "ix_events_unnumbered", "account_id", "id", postgresql_where=text("position IS NULL")
         ),
-        # The oldest event not yet numbered, hence not yet fanned out (the outbox lag).
-        Index("ix_events_unnumbered_age", "created_at", postgresql_where=text("position IS NULL")),
     )
 
     account_id: int = Field(sa_column=_account_id())

@@ -142,14 +142,15 @@ async def number_all_committed(conn: Connection, *, account_id: int) -> None:
         pass
 
 
-# Accounts with webhook subscriptions and events to number (by ix_events_unnumbered, which holds
-# only those). An account without subscriptions has nothing to queue: its events are numbered
-# when its feed is read or a subscription is made, not by every poll (a busy account's would
-# double its events' writes).
+# Accounts with webhook subscriptions and events to number: from the subscriptions (few
+# accounts), one probe each of ix_events_unnumbered, however many events other accounts have
+# waiting. An account without subscriptions has nothing to queue: its events are numbered when
+# its feed is read or a subscription is made, not by every poll (a busy account's would double
+# its events' writes).
 UNNUMBERED = statement("""
-    SELECT DISTINCT e.account_id FROM events AS e
-    WHERE e.position IS NULL
-        AND EXISTS (SELECT FROM webhook_subscriptions AS s WHERE s.account_id = e.account_id)
+    SELECT s.account_id FROM (SELECT DISTINCT account_id FROM webhook_subscriptions) AS s
+    WHERE EXISTS (SELECT FROM events AS e WHERE e.account_id = s.account_id
+        AND e.position IS NULL)
 """)
 
 

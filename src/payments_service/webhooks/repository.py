@@ -223,13 +223,17 @@ OLDEST_DUE = """
 """
 
 
-# The oldest event not numbered yet (so not yet queued for its subscribers) of an account with
-# subscriptions, by ix_events_unnumbered_age: one entry read while dispatchers keep up.
+# The oldest event not numbered yet (so not yet queued) of each account with subscriptions,
+# the first by id in ix_events_unnumbered (ids grow with time): one probe per such account,
+# however many events accounts without subscriptions have waiting.
 OLDEST_UNNUMBERED = """
-    SELECT extract(epoch FROM now() - e.created_at)::float8 FROM events e
-    WHERE e.position IS NULL
-      AND EXISTS (SELECT FROM webhook_subscriptions s WHERE s.account_id = e.account_id)
-    ORDER BY e.created_at LIMIT 1
+    SELECT extract(epoch FROM now() - min(first.created_at))::float8
+    FROM (SELECT DISTINCT account_id FROM webhook_subscriptions) AS s
+    CROSS JOIN LATERAL (
+        SELECT e.created_at FROM events AS e
+        WHERE e.account_id = s.account_id AND e.position IS NULL
+        ORDER BY e.id LIMIT 1
+    ) AS first
 """
 
 
