@@ -40,16 +40,6 @@ def details_of(row: asyncpg.Record) -> Details:
     return {name: row[name] for name in DETAILS}
 
 
-GET = statement(f"""
-    SELECT {COLUMNS} FROM invoices
-    WHERE account_id = :account_id AND id = :invoice_id AND deleted_at IS NULL
-""")
-
-
-async def get(conn: Connection, *, account_id: int, invoice_id: int) -> asyncpg.Record | None:
-    return await conn.fetchrow(*GET.bind(account_id=account_id, invoice_id=invoice_id))
-
-
 def _where(account_id: int, query: Query) -> tuple[str, list[object]]:
     """The WHERE clause of a list query and its arguments ($1 is the account)."""
     conditions = ["account_id = $1", "deleted_at IS NULL"]

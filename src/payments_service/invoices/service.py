@@ -6,8 +6,8 @@ import asyncpg
 
 from payments_service.accounts.tokens import Caller
 from payments_service.balances.service import (
+    current_invoice,
     has_live_payments,
-    invoice_not_found,
     ledger_of,
     lock_invoice,
     save_balance,
@@ -41,10 +41,7 @@ def _number_taken(number: str) -> Unprocessable:
 
 
 async def get_invoice(conn: Connection, *, account_id: int, invoice_id: int) -> asyncpg.Record:
-    row = await repository.get(conn, account_id=account_id, invoice_id=invoice_id)
-    if row is None:
-        raise invoice_not_found(invoice_id)
-    return row
+    return await current_invoice(conn, account_id=account_id, invoice_id=invoice_id)
 
 
 def query_of(filters: InvoiceFilters, *, today: date) -> Query:
